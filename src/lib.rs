@@ -1,0 +1,3 @@
+//! envkb: knowledge-base search and cited answers for environmental regulation.
+pub mod error;
+pub use error::{Error, Fault, Result};
