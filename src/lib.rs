@@ -1,3 +1,15 @@
 //! envkb: knowledge-base search and cited answers for environmental regulation.
+//!
+//! Data flows one way: [`text`] normalizes and analyzes Persian and English; [`ingest`]
+//! loads files and cuts them into structure-aware chunks; [`lexical`] keeps them in a
+//! tantivy index and answers BM25 queries; [`eval`] scores retrieval on question sets;
+//! [`cli`] drives it all from the command line.
+
+pub mod cli;
 pub mod error;
+pub mod eval;
+pub mod ingest;
+pub mod lexical;
+pub mod text;
+
 pub use error::{Error, Fault, Result};

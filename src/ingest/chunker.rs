@@ -1,0 +1,227 @@
+//! Structure-aware chunking: cuts a document body into passages along headings and
+//! legal structure, each with its breadcrumb, article/clause numbers and byte span.
+//!
+//! Invariants (tested): chunks are in source order, spans lie inside the body and on
+//! char boundaries, and every byte of the body lies in at least one chunk. Long sections
+//! are split on sentence edges with an overlap, so the one place spans overlap is there.
+
+use super::structure::{classify, Marker};
+use crate::text::sentence::sentence_spans;
+
+/// Size bounds, in characters.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkLimits {
+    /// A section longer than this is split.
+    pub max_chars: usize,
+    /// Pieces of a split section aim at this size.
+    pub target_chars: usize,
+    /// How much of the previous piece a split piece repeats.
+    pub overlap_chars: usize,
+}
+
+impl Default for ChunkLimits {
+    fn default() -> Self {
+        ChunkLimits {
+            max_chars: 1600,
+            target_chars: 1000,
+            overlap_chars: 200,
+        }
+    }
+}
+
+/// One chunk before it gets its document's ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkDraft {
+    pub start: usize,
+    pub end: usize,
+    /// Headings and markers from the top of the document down to this chunk (the title excluded).
+    pub path: Vec<String>,
+    pub article: Option<String>,
+    pub clause: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Where a structural level sits: Markdown headings by their level, markers below them.
+#[derive(Debug, Clone)]
+struct Frame {
+    rank: usize,
+    label: String,
+    article: Option<String>,
+    clause: Option<String>,
+    note: Option<String>,
+}
+
+const RANK_CHAPTER: usize = 10;
+const RANK_ARTICLE: usize = 11;
+const RANK_CLAUSE: usize = 12;
+/// A تبصره belongs to its article, not to the clause before it.
+const RANK_NOTE: usize = RANK_CLAUSE;
+
+struct Section {
+    start: usize,
+    /// Start of the text after the marker line, to tell heading-only sections apart.
+    content_start: usize,
+    frames: Vec<Frame>,
+}
+
+fn frames_to_draft(frames: &[Frame], start: usize, end: usize, title: &str) -> ChunkDraft {
+    let mut draft = ChunkDraft {
+        start,
+        end,
+        path: Vec::new(),
+        article: None,
+        clause: None,
+        note: None,
+    };
+    for f in frames {
+        if draft.path.is_empty() && f.rank == 1 && f.label.trim() == title.trim() {
+            continue;
+        }
+        draft.path.push(f.label.clone());
+        if f.article.is_some() {
+            draft.article = f.article.clone();
+            draft.clause = None;
+            draft.note = None;
+        }
+        if f.clause.is_some() {
+            draft.clause = f.clause.clone();
+        }
+        if f.note.is_some() {
+            draft.note = f.note.clone();
+        }
+    }
+    draft
+}
+
+/// Cuts `text[body_start..]` into chunks. `title` is left out of paths when the first
+/// heading repeats it.
+pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) -> Vec<ChunkDraft> {
+    let body = &text[body_start..];
+    if body.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut sections: Vec<Section> = vec![Section {
+        start: body_start,
+        content_start: body_start,
+        frames: Vec::new(),
+    }];
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut offset = body_start;
+    for line in body.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let Some(marker) = classify(line.trim_end_matches(['\n', '\r'])) else {
+            continue;
+        };
+        // A heading line is only a title; a marker line (بند «د»: ...) carries its text.
+        let content_start = if matches!(marker, Marker::Heading { .. }) { offset } else { line_start };
+        let frame = match marker {
+            Marker::Heading { level, text, names } => Frame {
+                rank: level,
+                label: text,
+                article: names.article,
+                clause: names.clause,
+                note: names.note,
+            },
+            Marker::Chapter { label } => Frame {
+                rank: RANK_CHAPTER,
+                label,
+                article: None,
+                clause: None,
+                note: None,
+            },
+            Marker::Article { label, number } => Frame {
+                rank: RANK_ARTICLE,
+                label,
+                article: Some(number),
+                clause: None,
+                note: None,
+            },
+            Marker::Clause { label, number } => Frame {
+                rank: RANK_CLAUSE,
+                label,
+                article: None,
+                clause: Some(number),
+                note: None,
+            },
+            Marker::Note { label, number } => Frame {
+                rank: RANK_NOTE,
+                label,
+                article: None,
+                clause: None,
+                note: Some(number),
+            },
+        };
+        // A heading closes every marker under the previous heading; a marker closes
+        // markers of its rank or deeper.
+        stack.retain(|f| f.rank < frame.rank && !(frame.rank <= 6 && f.rank > 6));
+        stack.push(frame);
+        sections.push(Section {
+            start: line_start,
+            content_start,
+            frames: stack.clone(),
+        });
+    }
+
+    let mut drafts = Vec::new();
+    let mut pending_start: Option<usize> = None;
+    for (i, section) in sections.iter().enumerate() {
+        let end = sections.get(i + 1).map_or(text.len(), |next| next.start);
+        if section.start == end {
+            continue;
+        }
+        let start = pending_start.take().unwrap_or(section.start);
+        let has_content = !text[section.content_start.min(end)..end].trim().is_empty();
+        let is_last = i + 1 == sections.len();
+        if !has_content && !is_last {
+            // A heading with nothing under it belongs to the chunk that follows.
+            pending_start = Some(start);
+            continue;
+        }
+        let draft = frames_to_draft(&section.frames, start, end, title);
+        split_long(text, draft, limits, &mut drafts);
+    }
+    drafts
+}
+
+/// Pushes `draft`, split on sentence edges into overlapping pieces when it is too long.
+///
+/// Each piece ends at the last sentence start between half and all of the target size
+/// (or at the target itself in text without sentence ends, such as a huge line); the next
+/// piece starts at the first sentence start within `overlap_chars` before that end. Every
+/// piece therefore advances by at least half the target minus the overlap.
+fn split_long(text: &str, draft: ChunkDraft, limits: ChunkLimits, out: &mut Vec<ChunkDraft>) {
+    let cuts: Vec<usize> = sentence_spans(&text[draft.start..draft.end])
+        .into_iter()
+        .map(|(s, _)| draft.start + s)
+        .collect();
+    let mut start = draft.start;
+    loop {
+        if text[start..draft.end].chars().count() <= limits.max_chars {
+            out.push(ChunkDraft { start, end: draft.end, ..draft.clone() });
+            return;
+        }
+        let lo = advance_chars(text, start, limits.target_chars / 2);
+        let hi = advance_chars(text, start, limits.target_chars);
+        let end = cuts.iter().copied().filter(|&c| c >= lo && c <= hi).max().unwrap_or(hi);
+        out.push(ChunkDraft { start, end, ..draft.clone() });
+        let overlap_from = back_chars(text, end, limits.overlap_chars).max(lo);
+        start = cuts
+            .iter()
+            .copied()
+            .filter(|&c| c >= overlap_from && c < end)
+            .min()
+            .unwrap_or(overlap_from);
+    }
+}
+
+fn advance_chars(text: &str, from: usize, n: usize) -> usize {
+    text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i)
+}
+
+fn back_chars(text: &str, from: usize, n: usize) -> usize {
+    if n == 0 {
+        return from;
+    }
+    text[..from].char_indices().rev().nth(n - 1).map_or(0, |(i, _)| i)
+}

@@ -1,0 +1,334 @@
+//! File loaders: Markdown (with optional YAML front matter), plain text and HTML.
+//!
+//! Owns turning bytes into a document's text and metadata, and the reasons a file is
+//! refused. It does not chunk (see `chunker`) or walk folders (see `mod.rs`).
+
+use std::path::Path;
+
+use scraper::{Html, Node};
+use serde::Deserialize;
+
+use super::{DocMeta, IngestError};
+use crate::text::Lang;
+
+/// Largest file envkb reads, so one stray dump cannot exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The kinds of file envkb reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Text,
+    Html,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Result<Format, IngestError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        match ext.as_str() {
+            "md" | "markdown" => Ok(Format::Markdown),
+            "txt" | "text" => Ok(Format::Text),
+            "html" | "htm" => Ok(Format::Html),
+            other => Err(IngestError::Unsupported {
+                extension: if other.is_empty() { "(none)".into() } else { format!(".{other}") },
+            }),
+        }
+    }
+}
+
+/// A loaded file: the text that chunk spans point into, where its body starts, metadata.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub text: String,
+    pub body_start: usize,
+    pub meta: DocMeta,
+}
+
+/// Front matter as written; validated into [`DocMeta`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: Option<String>,
+    doc_type: Option<String>,
+    lang: Option<String>,
+    jurisdiction: Option<String>,
+    year: Option<i64>,
+    status: Option<String>,
+    source: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// Checks size, binary content and UTF-8, then decodes.
+pub fn read_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
+    let _ = path;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(IngestError::TooLarge {
+            bytes: bytes.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Err(IngestError::Binary);
+    }
+    let text = String::from_utf8(bytes).map_err(|e| IngestError::InvalidUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{FEFF}').map(str::to_string).unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(IngestError::Empty);
+    }
+    Ok(text)
+}
+
+/// Loads one file's bytes in the given format.
+pub fn load(path: &Path, format: Format, bytes: Vec<u8>) -> Result<Loaded, IngestError> {
+    let text = read_text(path, bytes)?;
+    let loaded = match format {
+        Format::Markdown => load_markdown(text)?,
+        Format::Text => Loaded {
+            text,
+            body_start: 0,
+            meta: DocMeta::default(),
+        },
+        Format::Html => load_html(&text),
+    };
+    if loaded.text[loaded.body_start..].trim().is_empty() {
+        return Err(IngestError::Empty);
+    }
+    Ok(loaded)
+}
+
+/// Splits YAML front matter (between `---` lines at the very top) from the body.
+fn load_markdown(text: String) -> Result<Loaded, IngestError> {
+    let Some(after_open) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
+        return Ok(Loaded {
+            text,
+            body_start: 0,
+            meta: DocMeta::default(),
+        });
+    };
+    let open_len = text.len() - after_open.len();
+    let mut offset = open_len;
+    let mut close: Option<(usize, usize)> = None;
+    for line in after_open.split_inclusive('\n') {
+        if line.trim_end() == "---" || line.trim_end() == "..." {
+            close = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((yaml_end, body_start)) = close else {
+        return Err(IngestError::FrontMatter("the front matter opened with --- is never closed".into()));
+    };
+    let yaml = &text[open_len..yaml_end];
+    let fm: FrontMatter = if yaml.trim().is_empty() {
+        FrontMatter::default()
+    } else {
+        serde_yaml::from_str(yaml).map_err(|e| IngestError::FrontMatter(e.to_string()))?
+    };
+    let meta = validate(fm)?;
+    Ok(Loaded {
+        text,
+        body_start,
+        meta,
+    })
+}
+
+fn validate(fm: FrontMatter) -> Result<DocMeta, IngestError> {
+    let lang = match fm.lang.as_deref() {
+        None => None,
+        Some(code) => Some(Lang::parse(code).ok_or_else(|| {
+            IngestError::FrontMatter(format!("lang must be fa or en, not {code:?}"))
+        })?),
+    };
+    let year = match fm.year {
+        None => None,
+        Some(y) if (1000..=9999).contains(&y) => Some(y as u32),
+        Some(y) => return Err(IngestError::FrontMatter(format!("year must be a four-digit year, not {y}"))),
+    };
+    let clean = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    Ok(DocMeta {
+        title: clean(fm.title),
+        doc_type: clean(fm.doc_type).map(|t| t.to_lowercase()),
+        lang,
+        jurisdiction: clean(fm.jurisdiction),
+        year,
+        status: clean(fm.status).map(|t| t.to_lowercase()),
+        source: clean(fm.source),
+        tags: fm.tags,
+    })
+}
+
+/// HTML to text with headings kept as Markdown headings, so the chunker sees structure.
+fn load_html(html: &str) -> Loaded {
+    let doc = Html::parse_document(html);
+    let mut out = String::new();
+    let mut title = None;
+    for node in doc.tree.root().descendants() {
+        if let Node::Element(el) = node.value() {
+            if el.name() == "title" {
+                let t: String = node
+                    .children()
+                    .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+                    .collect();
+                if !t.trim().is_empty() {
+                    title = Some(t.trim().to_string());
+                }
+                break;
+            }
+        }
+    }
+    html_text(doc.tree.root(), &mut out);
+    let text = collapse_blank_lines(&out);
+    Loaded {
+        text,
+        body_start: 0,
+        meta: DocMeta {
+            title,
+            ..DocMeta::default()
+        },
+    }
+}
+
+fn html_text(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
+    match node.value() {
+        Node::Text(t) => {
+            let collapsed = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !collapsed.is_empty() {
+                if !out.is_empty() && !out.ends_with(['\n', ' ']) && t.starts_with(char::is_whitespace) {
+                    out.push(' ');
+                }
+                out.push_str(&collapsed);
+                if t.ends_with(char::is_whitespace) {
+                    out.push(' ');
+                }
+            }
+        }
+        Node::Element(el) => {
+            let name = el.name();
+            if matches!(name, "script" | "style" | "noscript" | "template" | "head" | "svg") {
+                return;
+            }
+            let heading = match name {
+                "h1" => Some(1),
+                "h2" => Some(2),
+                "h3" => Some(3),
+                "h4" => Some(4),
+                "h5" => Some(5),
+                "h6" => Some(6),
+                _ => None,
+            };
+            let block = heading.is_some()
+                || matches!(
+                    name,
+                    "p" | "div" | "li" | "tr" | "br" | "section" | "article" | "table" | "ul" | "ol" | "blockquote" | "pre" | "dd" | "dt"
+                );
+            if block {
+                out.push_str("\n\n");
+            }
+            if let Some(level) = heading {
+                out.push_str(&"#".repeat(level));
+                out.push(' ');
+            }
+            if name == "li" {
+                out.push_str("- ");
+            }
+            for child in node.children() {
+                html_text(child, out);
+            }
+            if matches!(name, "td" | "th") {
+                out.push_str(" | ");
+            }
+            if block {
+                out.push_str("\n\n");
+            }
+        }
+        _ => {
+            for child in node.children() {
+                html_text(child, out);
+            }
+        }
+    }
+}
+
+fn collapse_blank_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank_run = 0;
+    for line in s.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            blank_run += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
+        }
+        blank_run = 0;
+        out.push_str(line);
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_front_matter_is_parsed_and_validated() {
+        let md = "---\ntitle: قانون\ndoc_type: Law\nlang: fa\nyear: 1974\nstatus: course-note\n---\n# قانون\nمتن\n";
+        let loaded = load(Path::new("a.md"), Format::Markdown, md.as_bytes().to_vec()).unwrap();
+        assert_eq!(loaded.meta.title.as_deref(), Some("قانون"));
+        assert_eq!(loaded.meta.doc_type.as_deref(), Some("law"));
+        assert_eq!(loaded.meta.lang, Some(Lang::Fa));
+        assert_eq!(&loaded.text[loaded.body_start..], "# قانون\nمتن\n");
+    }
+
+    #[test]
+    fn bad_front_matter_is_a_clear_error() {
+        for md in [
+            "---\ntitle: [unclosed\n---\nbody",
+            "---\ntitle: x\nbody without close",
+            "---\nlang: de\n---\nbody",
+            "---\nyear: 74\n---\nbody",
+            "---\ncolour: blue\n---\nbody",
+        ] {
+            let err = load(Path::new("a.md"), Format::Markdown, md.as_bytes().to_vec()).unwrap_err();
+            assert!(matches!(err, IngestError::FrontMatter(_)), "{md:?} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn binary_empty_and_invalid_utf8_are_refused() {
+        let p = Path::new("x.txt");
+        assert!(matches!(load(p, Format::Text, b"ab\0cd".to_vec()), Err(IngestError::Binary)));
+        assert!(matches!(load(p, Format::Text, b"  \n ".to_vec()), Err(IngestError::Empty)));
+        assert!(matches!(load(p, Format::Text, vec![b'a', 0xff, b'b']), Err(IngestError::InvalidUtf8 { offset: 1 })));
+        assert!(matches!(
+            load(Path::new("a.md"), Format::Markdown, b"---\ntitle: x\n---\n\n".to_vec()),
+            Err(IngestError::Empty)
+        ));
+    }
+
+    #[test]
+    fn html_keeps_headings_and_drops_scripts() {
+        let html = "<html><head><title>راهنما</title><script>var x=1;</script></head><body><h2>ماده ۶</h2><p>متن <b>مهم</b> اینجا</p><ul><li>یک</li></ul></body></html>";
+        let loaded = load(Path::new("a.html"), Format::Html, html.as_bytes().to_vec()).unwrap();
+        assert_eq!(loaded.meta.title.as_deref(), Some("راهنما"));
+        assert!(loaded.text.contains("## ماده ۶"));
+        assert!(loaded.text.contains("متن مهم اینجا"));
+        assert!(loaded.text.contains("- یک"));
+        assert!(!loaded.text.contains("var x"));
+    }
+
+    #[test]
+    fn unsupported_extensions_name_themselves() {
+        let err = Format::from_path(Path::new("a.xlsx")).unwrap_err();
+        assert!(err.to_string().contains(".xlsx"));
+    }
+}

@@ -1,0 +1,223 @@
+//! Ingestion: from files on disk to documents cut into structure-aware chunks.
+//!
+//! Owns finding files (recursively, skipping hidden ones), loading them through the
+//! format loaders, stable document and chunk ids, and the reasons a file is skipped.
+//! It never touches the index: the caller decides what to write.
+
+pub mod chunker;
+pub mod loader;
+pub mod structure;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use chunker::{chunk, ChunkDraft, ChunkLimits};
+pub use loader::Format;
+
+use crate::text::{detect_lang, Lang};
+
+/// Why a file was not ingested. All of these are the file's fault, reported and skipped.
+#[derive(Debug, Error)]
+pub enum IngestError {
+    #[error("unsupported file type {extension} (supported: .md, .markdown, .txt, .html, .htm)")]
+    Unsupported { extension: String },
+    #[error("cannot read file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("binary file (contains NUL bytes), not text")]
+    Binary,
+    #[error("not valid UTF-8 text (first bad byte at offset {offset}); save it as UTF-8")]
+    InvalidUtf8 { offset: usize },
+    #[error("empty file (no text to index)")]
+    Empty,
+    #[error("file too large ({bytes} bytes; the limit is {limit})")]
+    TooLarge { bytes: u64, limit: u64 },
+    #[error("malformed front matter: {0}")]
+    FrontMatter(String),
+    #[error("path does not exist: {0}")]
+    Missing(PathBuf),
+}
+
+/// Metadata of a document, from front matter where present.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocMeta {
+    pub title: Option<String>,
+    pub doc_type: Option<String>,
+    pub lang: Option<Lang>,
+    pub jurisdiction: Option<String>,
+    pub year: Option<u32>,
+    pub status: Option<String>,
+    pub source: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A document ready to index: its text, resolved metadata and chunks.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Stable id: the path relative to the folder given to `index`, without extension.
+    pub id: String,
+    pub path: PathBuf,
+    /// blake3 of the file's bytes, for incremental indexing.
+    pub hash: String,
+    pub title: String,
+    pub doc_type: String,
+    pub lang: Lang,
+    pub meta: DocMeta,
+    pub text: String,
+    pub chunks: Vec<Chunk>,
+}
+
+/// One passage of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// `{doc_id}#{ordinal}`.
+    pub id: String,
+    pub doc_id: String,
+    pub ordinal: u32,
+    /// Title first, then headings and markers down to this chunk.
+    pub breadcrumb: Vec<String>,
+    pub article: Option<String>,
+    pub clause: Option<String>,
+    pub note: Option<String>,
+    /// Byte span in the document text.
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub lang: Lang,
+}
+
+/// Builds a chunk id from its parts; the one place the format lives.
+pub fn chunk_id(doc_id: &str, ordinal: u32) -> String {
+    format!("{doc_id}#{ordinal}")
+}
+
+/// A file found under a root, with the id it will get.
+#[derive(Debug, Clone)]
+pub struct FoundFile {
+    pub path: PathBuf,
+    pub doc_id: String,
+}
+
+/// A file that was found but not ingested, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Lists the files under `root` (or `root` itself when it is a file), sorted. Hidden
+/// files and folders are left out; unreadable entries become [`Skipped`].
+pub fn find_files(root: &Path) -> Result<(Vec<FoundFile>, Vec<Skipped>), IngestError> {
+    if !root.exists() {
+        return Err(IngestError::Missing(root.to_path_buf()));
+    }
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    if root.is_file() {
+        let id = doc_id_for(root.parent().unwrap_or(Path::new("")), root);
+        found.push(FoundFile {
+            path: root.to_path_buf(),
+            doc_id: id,
+        });
+        return Ok((found, skipped));
+    }
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() => found.push(FoundFile {
+                doc_id: doc_id_for(root, e.path()),
+                path: e.into_path(),
+            }),
+            Ok(_) => {}
+            Err(err) => skipped.push(Skipped {
+                path: err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf()),
+                reason: format!("cannot read: {err}"),
+            }),
+        }
+    }
+    Ok((found, skipped))
+}
+
+/// The path of `file` relative to `root`, with `/` separators and no extension.
+fn doc_id_for(root: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(root).unwrap_or(file);
+    let rel = rel.with_extension("");
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A readable title from a file name: `iso-14001-guide` → `iso 14001 guide`.
+fn title_from_id(doc_id: &str) -> String {
+    let stem = doc_id.rsplit('/').next().unwrap_or(doc_id);
+    stem.replace(['-', '_'], " ")
+}
+
+/// Loads and chunks one file.
+pub fn load_document(file: &FoundFile, bytes: Vec<u8>, limits: ChunkLimits) -> Result<Document, IngestError> {
+    let format = Format::from_path(&file.path)?;
+    let hash = blake3::hash(&bytes).to_hex().to_string();
+    let loaded = loader::load(&file.path, format, bytes)?;
+    Ok(build_document(file.doc_id.clone(), file.path.clone(), hash, loaded, limits))
+}
+
+/// Makes a document from loaded text: resolves metadata and cuts chunks.
+pub fn build_document(id: String, path: PathBuf, hash: String, loaded: loader::Loaded, limits: ChunkLimits) -> Document {
+    let loader::Loaded { text, body_start, meta } = loaded;
+    let title = meta
+        .title
+        .clone()
+        .or_else(|| first_heading(&text[body_start..]))
+        .unwrap_or_else(|| title_from_id(&id));
+    let lang = meta.lang.unwrap_or_else(|| detect_lang(&text[body_start..]));
+    let doc_type = meta.doc_type.clone().unwrap_or_else(|| "document".to_string());
+    let chunks = chunk(&text, body_start, &title, limits)
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let body = text[d.start..d.end].to_string();
+            let mut breadcrumb = vec![title.clone()];
+            breadcrumb.extend(d.path);
+            Chunk {
+                id: chunk_id(&id, i as u32),
+                doc_id: id.clone(),
+                ordinal: i as u32,
+                breadcrumb,
+                article: d.article,
+                clause: d.clause,
+                note: d.note,
+                start: d.start,
+                end: d.end,
+                lang: detect_lang(&body),
+                text: body,
+            }
+        })
+        .collect();
+    Document {
+        id,
+        path,
+        hash,
+        title,
+        doc_type,
+        lang,
+        meta,
+        text,
+        chunks,
+    }
+}
+
+fn first_heading(body: &str) -> Option<String> {
+    body.lines()
+        .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_string()))
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! Word lists and the light Persian suffix rule, kept apart from the analyzer's mechanics.
+
+/// English function words that carry no topic (the usual short list).
+const ENGLISH: &[&str] = &[
+    "a", "about", "above", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at",
+    "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could",
+    "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further",
+    "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if",
+    "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor",
+    "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over",
+    "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their",
+    "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
+    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours",
+];
+
+/// Frequent Persian function words (normalized spelling).
+const PERSIAN: &[&str] = &[
+    "و", "در", "به", "از", "که", "این", "را", "با", "است", "برای", "آن", "یک", "تا", "بر", "هم",
+    "نیز", "یا", "اما", "ها", "های", "شد", "شده", "می", "بود", "هر", "کرد", "کند", "دارد",
+    "باید", "شود", "خود", "بین", "پس", "اگر", "همه", "چه", "کدام", "چیست", "چند", "آیا",
+];
+
+pub fn is_english_stopword(word: &str) -> bool {
+    ENGLISH.binary_search(&word).is_ok()
+}
+
+pub fn is_persian_stopword(word: &str) -> bool {
+    PERSIAN.contains(&word)
+}
+
+/// Strips one common plural/comparative suffix when a stem of at least three letters remains.
+pub fn strip_persian_suffix(word: &str) -> &str {
+    const SUFFIXES: [&str; 6] = ["هایی", "های", "ترین", "ها", "تر", "ات"];
+    for suffix in SUFFIXES {
+        if let Some(stem) = word.strip_suffix(suffix) {
+            if stem.chars().count() >= 3 {
+                return stem;
+            }
+        }
+    }
+    word
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_list_is_sorted_for_binary_search() {
+        assert!(ENGLISH.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_english_stopword("the"));
+        assert!(!is_english_stopword("water"));
+    }
+
+    #[test]
+    fn suffixes_keep_short_stems() {
+        assert_eq!(strip_persian_suffix("شاخص\u{0647}ا"), "شاخص");
+        assert_eq!(strip_persian_suffix("بزرگترین"), "بزرگ");
+        assert_eq!(strip_persian_suffix("تر"), "تر");
+    }
+}
