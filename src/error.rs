@@ -6,6 +6,10 @@
 
 use thiserror::Error;
 
+use crate::eval::EvalError;
+use crate::ingest::IngestError;
+use crate::lexical::{FilterError, LexicalError, QueryError};
+
 /// Who caused an error: decides exit codes and HTTP statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -18,15 +22,41 @@ pub enum Fault {
 /// The error type of the library.
 #[derive(Debug, Error)]
 pub enum Error {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Lexical(#[from] LexicalError),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
     #[error("{0}")]
-    Other(String),
+    Usage(String),
+}
+
+impl From<QueryError> for Error {
+    fn from(e: QueryError) -> Self {
+        Error::Lexical(e.into())
+    }
+}
+
+impl From<FilterError> for Error {
+    fn from(e: FilterError) -> Self {
+        Error::Lexical(e.into())
+    }
 }
 
 impl Error {
     /// Whether this error is the user's to fix or ours.
     pub fn fault(&self) -> Fault {
-        match self {
-            Error::Other(_) => Fault::Internal,
+        let user = match self {
+            Error::Ingest(e) => !matches!(e, IngestError::Io(_)),
+            Error::Lexical(e) => e.is_user_fault(),
+            Error::Eval(_) => true,
+            Error::Usage(_) => true,
+        };
+        if user {
+            Fault::User
+        } else {
+            Fault::Internal
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod error;
 pub mod eval;
+pub mod indexer;
 pub mod ingest;
 pub mod lexical;
 pub mod text;

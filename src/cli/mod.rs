@@ -1,1 +1,50 @@
-//! todo
+//! The `envkb` command line: argument parsing and the subcommands.
+//!
+//! Parses with clap, resolves options (flags, then `ENVKB_*` environment variables,
+//! then defaults), calls the library, prints text or JSON. The only place besides
+//! `main.rs` that uses `anyhow`.
+
+mod eval;
+mod index;
+mod output;
+mod search;
+mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// envkb: search and cited answers over environmental law, policy and ISO guidance
+/// (Persian first, English second).
+#[derive(Debug, Parser)]
+#[command(name = "envkb", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Index directory.
+    #[arg(long, global = true, env = "ENVKB_INDEX", default_value = "envkb-data")]
+    pub index: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Index folders or files (Markdown, text, HTML); re-running updates only what changed.
+    Index(index::IndexArgs),
+    /// Search the index.
+    Search(search::SearchArgs),
+    /// Score retrieval on a question set (bench format).
+    Eval(eval::EvalArgs),
+    /// Show what the index holds.
+    Stats(stats::StatsArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Index(args) => index::run(&cli, args),
+        Command::Search(args) => search::run(&cli, args),
+        Command::Eval(args) => eval::run(&cli, args),
+        Command::Stats(args) => stats::run(&cli, args),
+    }
+}

@@ -1,1 +1,186 @@
-//! todo
+//! Retrieval evaluation: question sets in the bench format, metrics (nDCG@10, MRR@10,
+//! Recall@k) and a temporary index built from a JSONL corpus.
+//!
+//! Owns the bench file formats and the arithmetic; the ranking itself comes from the
+//! retriever passed in, so every mode is scored by the same code.
+
+pub mod metrics;
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use metrics::{Metrics, QueryScore};
+
+use crate::ingest::{build_document, loader::Loaded, ChunkLimits, DocMeta, Document};
+use crate::text::{detect_lang, Lang};
+
+/// Errors reading bench files.
+#[derive(Debug, Error)]
+pub enum EvalError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} line {line}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{0} has no entries")]
+    EmptyFile(PathBuf),
+}
+
+/// One passage of a JSONL corpus: `{"id", "title", "text", "lang"}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CorpusRecord {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    pub text: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub doc_type: Option<String>,
+}
+
+/// A reference to a gold passage by document and heading path, resolved against the
+/// index so ids survive chunker changes.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct SectionRef {
+    pub doc: String,
+    #[serde(default)]
+    pub section: String,
+}
+
+/// One question: `{"id", "text", "relevant", "answers", ...}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QueryRecord {
+    pub id: String,
+    pub text: String,
+    #[serde(default)]
+    pub relevant: Vec<String>,
+    #[serde(default)]
+    pub relevant_refs: Vec<SectionRef>,
+    #[serde(default)]
+    pub answers: Vec<String>,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub participant: Option<String>,
+}
+
+impl QueryRecord {
+    /// A question with no gold passage: the corpus cannot answer it.
+    pub fn is_unanswerable(&self) -> bool {
+        self.relevant.is_empty() && self.relevant_refs.is_empty()
+    }
+}
+
+/// Reads a JSONL file of `T`, with line numbers in errors; blank lines are allowed.
+pub fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, EvalError> {
+    let file = std::fs::File::open(path).map_err(|source| EvalError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| EvalError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(serde_json::from_str(&line).map_err(|e| EvalError::Parse {
+            path: path.to_path_buf(),
+            line: i + 1,
+            message: e.to_string(),
+        })?);
+    }
+    if out.is_empty() {
+        return Err(EvalError::EmptyFile(path.to_path_buf()));
+    }
+    Ok(out)
+}
+
+/// Turns a corpus record into a document (one passage, chunked like any text).
+pub fn record_to_document(r: &CorpusRecord) -> Document {
+    let lang = r
+        .lang
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| detect_lang(&r.text));
+    let title = if r.title.trim().is_empty() {
+        r.id.clone()
+    } else {
+        r.title.clone()
+    };
+    let meta = DocMeta {
+        title: Some(title),
+        doc_type: Some(r.doc_type.clone().unwrap_or_else(|| "passage".into())),
+        lang: Some(lang),
+        ..DocMeta::default()
+    };
+    let hash = blake3::hash(r.text.as_bytes()).to_hex().to_string();
+    build_document(
+        r.id.clone(),
+        PathBuf::from(&r.id),
+        hash,
+        Loaded {
+            text: r.text.clone(),
+            body_start: 0,
+            meta,
+        },
+        ChunkLimits::default(),
+    )
+}
+
+/// Collapses a ranked list of chunk-owning ids to distinct ids in first-seen order.
+pub fn dedupe_ranked(ids: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    ids.into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect()
+}
+
+/// Scores every question with `rank` (which returns ranked ids comparable with the
+/// question's relevant ids) and averages.
+pub fn evaluate<F>(
+    queries: &[QueryRecord],
+    relevant_of: impl Fn(&QueryRecord) -> Vec<String>,
+    mut rank: F,
+) -> (Metrics, Vec<QueryScore>)
+where
+    F: FnMut(&QueryRecord) -> Vec<String>,
+{
+    let mut per_query = Vec::new();
+    for q in queries {
+        let relevant: HashSet<String> = relevant_of(q).into_iter().collect();
+        if relevant.is_empty() {
+            continue;
+        }
+        let ranked = rank(q);
+        per_query.push(QueryScore::compute(&q.id, &ranked, &relevant));
+    }
+    (Metrics::average(&per_query), per_query)
+}
+
+/// Counts questions by a key, for reports.
+pub fn count_by<'a>(
+    queries: &'a [QueryRecord],
+    key: impl Fn(&'a QueryRecord) -> Option<&'a str>,
+) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for q in queries {
+        *m.entry(key(q).unwrap_or("-").to_string()).or_insert(0) += 1;
+    }
+    m
+}

@@ -114,7 +114,11 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
             continue;
         };
         // A heading line is only a title; a marker line (بند «د»: ...) carries its text.
-        let content_start = if matches!(marker, Marker::Heading { .. }) { offset } else { line_start };
+        let content_start = if matches!(marker, Marker::Heading { .. }) {
+            offset
+        } else {
+            line_start
+        };
         let frame = match marker {
             Marker::Heading { level, text, names } => Frame {
                 rank: level,
@@ -198,13 +202,26 @@ fn split_long(text: &str, draft: ChunkDraft, limits: ChunkLimits, out: &mut Vec<
     let mut start = draft.start;
     loop {
         if text[start..draft.end].chars().count() <= limits.max_chars {
-            out.push(ChunkDraft { start, end: draft.end, ..draft.clone() });
+            out.push(ChunkDraft {
+                start,
+                end: draft.end,
+                ..draft.clone()
+            });
             return;
         }
         let lo = advance_chars(text, start, limits.target_chars / 2);
         let hi = advance_chars(text, start, limits.target_chars);
-        let end = cuts.iter().copied().filter(|&c| c >= lo && c <= hi).max().unwrap_or(hi);
-        out.push(ChunkDraft { start, end, ..draft.clone() });
+        let end = cuts
+            .iter()
+            .copied()
+            .filter(|&c| c >= lo && c <= hi)
+            .max()
+            .unwrap_or(hi);
+        out.push(ChunkDraft {
+            start,
+            end,
+            ..draft.clone()
+        });
         let overlap_from = back_chars(text, end, limits.overlap_chars).max(lo);
         start = cuts
             .iter()
@@ -216,12 +233,19 @@ fn split_long(text: &str, draft: ChunkDraft, limits: ChunkLimits, out: &mut Vec<
 }
 
 fn advance_chars(text: &str, from: usize, n: usize) -> usize {
-    text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i)
+    text[from..]
+        .char_indices()
+        .nth(n)
+        .map_or(text.len(), |(i, _)| from + i)
 }
 
 fn back_chars(text: &str, from: usize, n: usize) -> usize {
     if n == 0 {
         return from;
     }
-    text[..from].char_indices().rev().nth(n - 1).map_or(0, |(i, _)| i)
+    text[..from]
+        .char_indices()
+        .rev()
+        .nth(n - 1)
+        .map_or(0, |(i, _)| i)
 }

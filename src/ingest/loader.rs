@@ -34,7 +34,11 @@ impl Format {
             "txt" | "text" => Ok(Format::Text),
             "html" | "htm" => Ok(Format::Html),
             other => Err(IngestError::Unsupported {
-                extension: if other.is_empty() { "(none)".into() } else { format!(".{other}") },
+                extension: if other.is_empty() {
+                    "(none)".into()
+                } else {
+                    format!(".{other}")
+                },
             }),
         }
     }
@@ -78,7 +82,10 @@ pub fn read_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
     let text = String::from_utf8(bytes).map_err(|e| IngestError::InvalidUtf8 {
         offset: e.utf8_error().valid_up_to(),
     })?;
-    let text = text.strip_prefix('\u{FEFF}').map(str::to_string).unwrap_or(text);
+    let text = text
+        .strip_prefix('\u{FEFF}')
+        .map(str::to_string)
+        .unwrap_or(text);
     if text.trim().is_empty() {
         return Err(IngestError::Empty);
     }
@@ -105,7 +112,10 @@ pub fn load(path: &Path, format: Format, bytes: Vec<u8>) -> Result<Loaded, Inges
 
 /// Splits YAML front matter (between `---` lines at the very top) from the body.
 fn load_markdown(text: String) -> Result<Loaded, IngestError> {
-    let Some(after_open) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
+    let Some(after_open) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
         return Ok(Loaded {
             text,
             body_start: 0,
@@ -123,7 +133,9 @@ fn load_markdown(text: String) -> Result<Loaded, IngestError> {
         offset += line.len();
     }
     let Some((yaml_end, body_start)) = close else {
-        return Err(IngestError::FrontMatter("the front matter opened with --- is never closed".into()));
+        return Err(IngestError::FrontMatter(
+            "the front matter opened with --- is never closed".into(),
+        ));
     };
     let yaml = &text[open_len..yaml_end];
     let fm: FrontMatter = if yaml.trim().is_empty() {
@@ -149,7 +161,11 @@ fn validate(fm: FrontMatter) -> Result<DocMeta, IngestError> {
     let year = match fm.year {
         None => None,
         Some(y) if (1000..=9999).contains(&y) => Some(y as u32),
-        Some(y) => return Err(IngestError::FrontMatter(format!("year must be a four-digit year, not {y}"))),
+        Some(y) => {
+            return Err(IngestError::FrontMatter(format!(
+                "year must be a four-digit year, not {y}"
+            )))
+        }
     };
     let clean = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     Ok(DocMeta {
@@ -200,7 +216,10 @@ fn html_text(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
         Node::Text(t) => {
             let collapsed = t.split_whitespace().collect::<Vec<_>>().join(" ");
             if !collapsed.is_empty() {
-                if !out.is_empty() && !out.ends_with(['\n', ' ']) && t.starts_with(char::is_whitespace) {
+                if !out.is_empty()
+                    && !out.ends_with(['\n', ' '])
+                    && t.starts_with(char::is_whitespace)
+                {
                     out.push(' ');
                 }
                 out.push_str(&collapsed);
@@ -211,7 +230,10 @@ fn html_text(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
         }
         Node::Element(el) => {
             let name = el.name();
-            if matches!(name, "script" | "style" | "noscript" | "template" | "head" | "svg") {
+            if matches!(
+                name,
+                "script" | "style" | "noscript" | "template" | "head" | "svg"
+            ) {
                 return;
             }
             let heading = match name {
@@ -226,7 +248,19 @@ fn html_text(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
             let block = heading.is_some()
                 || matches!(
                     name,
-                    "p" | "div" | "li" | "tr" | "br" | "section" | "article" | "table" | "ul" | "ol" | "blockquote" | "pre" | "dd" | "dt"
+                    "p" | "div"
+                        | "li"
+                        | "tr"
+                        | "br"
+                        | "section"
+                        | "article"
+                        | "table"
+                        | "ul"
+                        | "ol"
+                        | "blockquote"
+                        | "pre"
+                        | "dd"
+                        | "dt"
                 );
             if block {
                 out.push_str("\n\n");
@@ -298,19 +332,36 @@ mod tests {
             "---\nyear: 74\n---\nbody",
             "---\ncolour: blue\n---\nbody",
         ] {
-            let err = load(Path::new("a.md"), Format::Markdown, md.as_bytes().to_vec()).unwrap_err();
-            assert!(matches!(err, IngestError::FrontMatter(_)), "{md:?} gave {err:?}");
+            let err =
+                load(Path::new("a.md"), Format::Markdown, md.as_bytes().to_vec()).unwrap_err();
+            assert!(
+                matches!(err, IngestError::FrontMatter(_)),
+                "{md:?} gave {err:?}"
+            );
         }
     }
 
     #[test]
     fn binary_empty_and_invalid_utf8_are_refused() {
         let p = Path::new("x.txt");
-        assert!(matches!(load(p, Format::Text, b"ab\0cd".to_vec()), Err(IngestError::Binary)));
-        assert!(matches!(load(p, Format::Text, b"  \n ".to_vec()), Err(IngestError::Empty)));
-        assert!(matches!(load(p, Format::Text, vec![b'a', 0xff, b'b']), Err(IngestError::InvalidUtf8 { offset: 1 })));
         assert!(matches!(
-            load(Path::new("a.md"), Format::Markdown, b"---\ntitle: x\n---\n\n".to_vec()),
+            load(p, Format::Text, b"ab\0cd".to_vec()),
+            Err(IngestError::Binary)
+        ));
+        assert!(matches!(
+            load(p, Format::Text, b"  \n ".to_vec()),
+            Err(IngestError::Empty)
+        ));
+        assert!(matches!(
+            load(p, Format::Text, vec![b'a', 0xff, b'b']),
+            Err(IngestError::InvalidUtf8 { offset: 1 })
+        ));
+        assert!(matches!(
+            load(
+                Path::new("a.md"),
+                Format::Markdown,
+                b"---\ntitle: x\n---\n\n".to_vec()
+            ),
             Err(IngestError::Empty)
         ));
     }

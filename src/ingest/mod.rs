@@ -136,7 +136,10 @@ pub fn find_files(root: &Path) -> Result<(Vec<FoundFile>, Vec<Skipped>), IngestE
             }),
             Ok(_) => {}
             Err(err) => skipped.push(Skipped {
-                path: err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf()),
+                path: err
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf()),
                 reason: format!("cannot read: {err}"),
             }),
         }
@@ -161,23 +164,48 @@ fn title_from_id(doc_id: &str) -> String {
 }
 
 /// Loads and chunks one file.
-pub fn load_document(file: &FoundFile, bytes: Vec<u8>, limits: ChunkLimits) -> Result<Document, IngestError> {
+pub fn load_document(
+    file: &FoundFile,
+    bytes: Vec<u8>,
+    limits: ChunkLimits,
+) -> Result<Document, IngestError> {
     let format = Format::from_path(&file.path)?;
     let hash = blake3::hash(&bytes).to_hex().to_string();
     let loaded = loader::load(&file.path, format, bytes)?;
-    Ok(build_document(file.doc_id.clone(), file.path.clone(), hash, loaded, limits))
+    Ok(build_document(
+        file.doc_id.clone(),
+        file.path.clone(),
+        hash,
+        loaded,
+        limits,
+    ))
 }
 
 /// Makes a document from loaded text: resolves metadata and cuts chunks.
-pub fn build_document(id: String, path: PathBuf, hash: String, loaded: loader::Loaded, limits: ChunkLimits) -> Document {
-    let loader::Loaded { text, body_start, meta } = loaded;
+pub fn build_document(
+    id: String,
+    path: PathBuf,
+    hash: String,
+    loaded: loader::Loaded,
+    limits: ChunkLimits,
+) -> Document {
+    let loader::Loaded {
+        text,
+        body_start,
+        meta,
+    } = loaded;
     let title = meta
         .title
         .clone()
         .or_else(|| first_heading(&text[body_start..]))
         .unwrap_or_else(|| title_from_id(&id));
-    let lang = meta.lang.unwrap_or_else(|| detect_lang(&text[body_start..]));
-    let doc_type = meta.doc_type.clone().unwrap_or_else(|| "document".to_string());
+    let lang = meta
+        .lang
+        .unwrap_or_else(|| detect_lang(&text[body_start..]));
+    let doc_type = meta
+        .doc_type
+        .clone()
+        .unwrap_or_else(|| "document".to_string());
     let chunks = chunk(&text, body_start, &title, limits)
         .into_iter()
         .enumerate()

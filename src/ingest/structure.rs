@@ -14,7 +14,11 @@ use crate::text::normalize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Marker {
     /// A Markdown heading of level 1..=6, with what its text names.
-    Heading { level: usize, text: String, names: Named },
+    Heading {
+        level: usize,
+        text: String,
+        names: Named,
+    },
     /// A chapter (فصل / Chapter) outside a heading.
     Chapter { label: String },
     /// An article (ماده N / Article N) outside a heading.
@@ -54,9 +58,15 @@ const ABJAD: [(&str, &str); 14] = [
 
 /// The other spelling of a clause letter: «د» ↔ "d". Numbers have none.
 pub fn clause_letter_twin(clause: &str) -> Option<&'static str> {
-    ABJAD
-        .iter()
-        .find_map(|&(fa, en)| if fa == clause { Some(en) } else if en == clause { Some(fa) } else { None })
+    ABJAD.iter().find_map(|&(fa, en)| {
+        if fa == clause {
+            Some(en)
+        } else if en == clause {
+            Some(fa)
+        } else {
+            None
+        }
+    })
 }
 
 /// Canonical form of an article/clause/note number: normalized digits and letters,
@@ -75,30 +85,52 @@ const NUM: &str = r"[0-9۰-۹٠-٩]+";
 const LETTER: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیكي])";
 
 static HEADING: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$").unwrap());
-static LEAD: Lazy<Regex> = Lazy::new(|| Regex::new(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?[ \t]*").unwrap());
+static LEAD: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?[ \t]*").unwrap());
 static FA_CHAPTER: Lazy<Regex> = Lazy::new(|| Regex::new(r"^فصل[ \t\u{200C}]+\S+").unwrap());
-static FA_ARTICLE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(&format!(r"^ماده[ \t\u{{200C}}]+({NUM}|واحده)(?:[ \t]*مکرر)?(?:$|[ \t:\-–—.)]|\*)")).unwrap());
+static FA_ARTICLE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r"^ماده[ \t\u{{200C}}]+({NUM}|واحده)(?:[ \t]*مکرر)?(?:$|[ \t:\-–—.)]|\*)"
+    ))
+    .unwrap()
+});
 static FA_CLAUSE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r#"^(?:بند[ \t\u{{200C}}]+[«"']?({LETTER}|{NUM})[»"']?(?:$|[ \t:\-–—.)]|\*)|[«"]?({LETTER})[»"]?[ \t]*[)\-–—][ \t])"#
     ))
     .unwrap()
 });
-static FA_NOTE: Lazy<Regex> = Lazy::new(|| Regex::new(&format!(r"^تبصره(?:[ \t\u{{200C}}]+({NUM}))?(?:$|[ \t:\-–—.)]|\*)")).unwrap());
+static FA_NOTE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r"^تبصره(?:[ \t\u{{200C}}]+({NUM}))?(?:$|[ \t:\-–—.)]|\*)"
+    ))
+    .unwrap()
+});
 static EN_CHAPTER: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(?i:chapter)[ \t]+\S+").unwrap());
-static EN_ARTICLE: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(?i:article)[ \t]+([0-9]+)(?:$|[ \t:\-–—.)])").unwrap());
-static EN_CLAUSE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^(?i:clause|paragraph|item)[ \t]+\(?([a-z]|[0-9]+)\)?(?:$|[ \t:\-–—.)])").unwrap());
-static EN_NOTE: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(?i:note)(?:[ \t]+([0-9]+))?[ \t]*[:.\-–—]").unwrap());
-static ISO: Lazy<Regex> = Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){0,4})\.?[ \t]+\S").unwrap());
-static ISO_DOTTED: Lazy<Regex> = Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})[ \t]+\S").unwrap());
-static POLICY_CLAUSE: Lazy<Regex> = Lazy::new(|| Regex::new(&format!(r"^بند[ \t\u{{200C}}]+({NUM}|{LETTER})")).unwrap());
+static EN_ARTICLE: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^(?i:article)[ \t]+([0-9]+)(?:$|[ \t:\-–—.)])").unwrap());
+static EN_CLAUSE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"^(?i:clause|paragraph|item)[ \t]+\(?([a-z]|[0-9]+)\)?(?:$|[ \t:\-–—.)])").unwrap()
+});
+static EN_NOTE: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^(?i:note)(?:[ \t]+([0-9]+))?[ \t]*[:.\-–—]").unwrap());
+static ISO: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){0,4})\.?[ \t]+\S").unwrap());
+static ISO_DOTTED: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})[ \t]+\S").unwrap());
+static POLICY_CLAUSE: Lazy<Regex> =
+    Lazy::new(|| Regex::new(&format!(r"^بند[ \t\u{{200C}}]+({NUM}|{LETTER})")).unwrap());
 
 /// Short label for a marker line: the text up to its first colon, at most 60 chars.
 fn label_of(line: &str) -> String {
     let cut = line.find([':', '：']).unwrap_or(line.len());
-    let label: String = line[..cut].trim().trim_end_matches(['*', '_']).trim().chars().take(60).collect();
+    let label: String = line[..cut]
+        .trim()
+        .trim_end_matches(['*', '_'])
+        .trim()
+        .chars()
+        .take(60)
+        .collect();
     label
 }
 
@@ -110,7 +142,11 @@ fn names_in_heading(text: &str) -> Named {
     if let Some(c) = FA_ARTICLE.captures(t).or_else(|| EN_ARTICLE.captures(t)) {
         named.article = Some(canonical_number(&c[1]));
     } else if let Some(c) = FA_NOTE.captures(t) {
-        named.note = Some(c.get(1).map(|m| canonical_number(m.as_str())).unwrap_or_default());
+        named.note = Some(
+            c.get(1)
+                .map(|m| canonical_number(m.as_str()))
+                .unwrap_or_default(),
+        );
     } else if let Some(c) = POLICY_CLAUSE.captures(t) {
         named.clause = Some(canonical_number(&c[1]));
     } else if let Some(c) = EN_CLAUSE.captures(t) {
@@ -137,9 +173,14 @@ pub fn classify(line: &str) -> Option<Marker> {
         return None;
     }
     if FA_CHAPTER.is_match(rest) || EN_CHAPTER.is_match(rest) {
-        return Some(Marker::Chapter { label: label_of(rest) });
+        return Some(Marker::Chapter {
+            label: label_of(rest),
+        });
     }
-    if let Some(c) = FA_ARTICLE.captures(rest).or_else(|| EN_ARTICLE.captures(rest)) {
+    if let Some(c) = FA_ARTICLE
+        .captures(rest)
+        .or_else(|| EN_ARTICLE.captures(rest))
+    {
         return Some(Marker::Article {
             label: label_of(rest),
             number: canonical_number(&c[1]),
@@ -148,7 +189,10 @@ pub fn classify(line: &str) -> Option<Marker> {
     if let Some(c) = FA_NOTE.captures(rest).or_else(|| EN_NOTE.captures(rest)) {
         return Some(Marker::Note {
             label: label_of(rest),
-            number: c.get(1).map(|m| canonical_number(m.as_str())).unwrap_or_default(),
+            number: c
+                .get(1)
+                .map(|m| canonical_number(m.as_str()))
+                .unwrap_or_default(),
         });
     }
     if let Some(c) = FA_CLAUSE.captures(rest) {
@@ -183,7 +227,9 @@ mod tests {
 
     fn number_of(line: &str) -> Option<String> {
         match classify(line)? {
-            Marker::Article { number, .. } | Marker::Clause { number, .. } | Marker::Note { number, .. } => Some(number),
+            Marker::Article { number, .. }
+            | Marker::Clause { number, .. }
+            | Marker::Note { number, .. } => Some(number),
             _ => None,
         }
     }
@@ -197,7 +243,10 @@ mod tests {
         assert_eq!(number_of("الف) تهیه ضوابط"), Some("الف".into()));
         assert_eq!(number_of("تبصره ۲: مهلت"), Some("2".into()));
         assert_eq!(number_of("تبصره: مهلت"), Some("".into()));
-        assert!(matches!(classify("فصل دوم: تخلفات"), Some(Marker::Chapter { .. })));
+        assert!(matches!(
+            classify("فصل دوم: تخلفات"),
+            Some(Marker::Chapter { .. })
+        ));
         assert_eq!(classify("مادهٔ اولیه برای تولید"), None);
         assert_eq!(classify("بندر عباس شهری ساحلی است"), None);
         assert_eq!(classify("مواد ۶ و ۷"), None);
@@ -208,20 +257,34 @@ mod tests {
         assert_eq!(number_of("Article 6: Duties"), Some("6".into()));
         assert_eq!(number_of("Clause (d): training"), Some("d".into()));
         assert_eq!(number_of("Note 1: deadlines"), Some("1".into()));
-        assert_eq!(number_of("6.1.2 Environmental aspects"), Some("6.1.2".into()));
+        assert_eq!(
+            number_of("6.1.2 Environmental aspects"),
+            Some("6.1.2".into())
+        );
         assert_eq!(classify("1 apple"), None);
         assert_eq!(classify("The article says"), None);
     }
 
     #[test]
     fn headings_name_their_article_or_clause() {
-        let Some(Marker::Heading { level, names, .. }) = classify("### ماده ۶: وظایف") else { panic!() };
+        let Some(Marker::Heading { level, names, .. }) = classify("### ماده ۶: وظایف")
+        else {
+            panic!()
+        };
         assert_eq!((level, names.article.as_deref()), (3, Some("6")));
-        let Some(Marker::Heading { names, .. }) = classify("## 6.1.2 جنبه‌های زیست‌محیطی") else { panic!() };
+        let Some(Marker::Heading { names, .. }) = classify("## 6.1.2 جنبه‌های زیست‌محیطی")
+        else {
+            panic!()
+        };
         assert_eq!(names.clause.as_deref(), Some("6.1.2"));
-        let Some(Marker::Heading { names, .. }) = classify("### بند ۱۲: مدیریت") else { panic!() };
+        let Some(Marker::Heading { names, .. }) = classify("### بند ۱۲: مدیریت") else {
+            panic!()
+        };
         assert_eq!(names.clause.as_deref(), Some("12"));
-        let Some(Marker::Heading { names, .. }) = classify("## 4 Context of the organization") else { panic!() };
+        let Some(Marker::Heading { names, .. }) = classify("## 4 Context of the organization")
+        else {
+            panic!()
+        };
         assert_eq!(names.clause.as_deref(), Some("4"));
     }
 

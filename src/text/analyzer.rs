@@ -384,7 +384,10 @@ mod tests {
     #[test]
     fn zwnj_word_gives_parts_and_compound() {
         let tokens = Analyzer::default().analyze("تفاهم\u{200C}نامه");
-        let kinds: Vec<_> = tokens.iter().map(|t| (t.text.as_str(), t.position, t.kind)).collect();
+        let kinds: Vec<_> = tokens
+            .iter()
+            .map(|t| (t.text.as_str(), t.position, t.kind))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -415,7 +418,9 @@ mod tests {
         assert!(terms("حفاظت محیط").contains(&"حفاظتمحیط".to_string()));
         assert!(!terms("حفاظت، محیط").contains(&"حفاظتمحیط".to_string()));
         assert!(!terms("حفاظت\nمحیط").contains(&"حفاظتمحیط".to_string()));
-        assert!(!terms("iso محیط").iter().any(|t| t.starts_with("iso") && t.len() > 3));
+        assert!(!terms("iso محیط")
+            .iter()
+            .any(|t| t.starts_with("iso") && t.len() > 3));
     }
 
     #[test]
@@ -434,7 +439,10 @@ mod tests {
 
     #[test]
     fn english_is_stemmed_and_stopwords_dropped() {
-        assert_eq!(terms("The Requirements of monitoring"), vec!["requir", "monitor"]);
+        assert_eq!(
+            terms("The Requirements of monitoring"),
+            vec!["requir", "monitor"]
+        );
         assert_eq!(terms("requirement"), terms("requirements"));
     }
 

@@ -57,7 +57,10 @@ mod tests {
     fn detects_by_script() {
         assert_eq!(detect_lang("ماده ۶ قانون حفاظت"), Lang::Fa);
         assert_eq!(detect_lang("What does clause 6.1.2 require?"), Lang::En);
-        assert_eq!(detect_lang("الزامات بند 6.1.2 استاندارد ISO 14001 چیست"), Lang::Fa);
+        assert_eq!(
+            detect_lang("الزامات بند 6.1.2 استاندارد ISO 14001 چیست"),
+            Lang::Fa
+        );
         assert_eq!(detect_lang("ISO 14001 and the word محیط"), Lang::En);
     }
 }

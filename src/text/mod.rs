@@ -9,6 +9,8 @@ pub mod normalize;
 pub mod sentence;
 pub mod stopwords;
 
-pub use analyzer::{Analyzer, AnalyzerOptions, AnalyzedToken, EnvkbTokenizer, TokenKind, ANALYZER_NAME};
+pub use analyzer::{
+    AnalyzedToken, Analyzer, AnalyzerOptions, EnvkbTokenizer, TokenKind, ANALYZER_NAME,
+};
 pub use lang::{detect_lang, Lang};
 pub use normalize::{normalize, normalize_for_embedding, ZWNJ};

@@ -152,7 +152,15 @@ mod tests {
 
     #[test]
     fn idempotent_on_examples() {
-        for s in ["كتابي", "ISO ۱۴۰۰۱:۲۰۱۵", "مُحیطِ", "\u{FEFB}", "Ａｂｃ", "خانۀ ما", "ǅ"] {
+        for s in [
+            "كتابي",
+            "ISO ۱۴۰۰۱:۲۰۱۵",
+            "مُحیطِ",
+            "\u{FEFB}",
+            "Ａｂｃ",
+            "خانۀ ما",
+            "ǅ",
+        ] {
             let once = normalize(s);
             assert_eq!(normalize(&once), once, "not idempotent on {s:?}");
         }

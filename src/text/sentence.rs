@@ -19,11 +19,14 @@ pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         let boundary_after = match c {
             '!' | '?' | '؟' => true,
             '.' => {
-                let between_digits = prev.is_some_and(|p| p.is_numeric()) && next.is_some_and(|n| n.is_numeric());
+                let between_digits =
+                    prev.is_some_and(|p| p.is_numeric()) && next.is_some_and(|n| n.is_numeric());
                 let initial = i >= 2
                     && prev.is_some_and(|p| p.is_ascii_alphabetic())
                     && !chars[i - 2].1.is_alphanumeric();
-                !between_digits && !initial && next.is_none_or(|n| n.is_whitespace() || n == '"' || n == '»' || n == ')')
+                !between_digits
+                    && !initial
+                    && next.is_none_or(|n| n.is_whitespace() || n == '"' || n == '»' || n == ')')
             }
             '\n' => next.is_none_or(|n| n == '\n' || n == '-' || n == '*' || n == '#'),
             _ => false,
@@ -52,7 +55,10 @@ mod tests {
     use super::*;
 
     fn sentences(text: &str) -> Vec<&str> {
-        sentence_spans(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+        sentence_spans(text)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect()
     }
 
     #[test]
@@ -63,13 +69,20 @@ mod tests {
         );
         assert_eq!(
             sentences("Clause 6.1.2 covers aspects. See e.g. the annex. Done"),
-            vec!["Clause 6.1.2 covers aspects.", "See e.g. the annex.", "Done"]
+            vec![
+                "Clause 6.1.2 covers aspects.",
+                "See e.g. the annex.",
+                "Done"
+            ]
         );
     }
 
     #[test]
     fn paragraphs_and_list_items_end_sentences() {
-        assert_eq!(sentences("عنوان\n\nمتن اول\n- مورد"), vec!["عنوان", "متن اول", "- مورد"]);
+        assert_eq!(
+            sentences("عنوان\n\nمتن اول\n- مورد"),
+            vec!["عنوان", "متن اول", "- مورد"]
+        );
         assert!(sentences("   \n ").is_empty());
     }
 }

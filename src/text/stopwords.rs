@@ -4,21 +4,21 @@
 const ENGLISH: &[&str] = &[
     "a", "about", "above", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at",
     "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could",
-    "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further",
-    "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if",
-    "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor",
-    "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over",
-    "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their",
-    "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
-    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours",
+    "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had",
+    "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not",
+    "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own",
+    "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs",
+    "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under",
+    "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who",
+    "whom", "why", "will", "with", "would", "you", "your", "yours",
 ];
 
 /// Frequent Persian function words (normalized spelling).
 const PERSIAN: &[&str] = &[
     "و", "در", "به", "از", "که", "این", "را", "با", "است", "برای", "آن", "یک", "تا", "بر", "هم",
-    "نیز", "یا", "اما", "ها", "های", "شد", "شده", "می", "بود", "هر", "کرد", "کند", "دارد",
-    "باید", "شود", "خود", "بین", "پس", "اگر", "همه", "چه", "کدام", "چیست", "چند", "آیا",
+    "نیز", "یا", "اما", "ها", "های", "شد", "شده", "می", "بود", "هر", "کرد", "کند", "دارد", "باید",
+    "شود", "خود", "بین", "پس", "اگر", "همه", "چه", "کدام", "چیست", "چند", "آیا",
 ];
 
 pub fn is_english_stopword(word: &str) -> bool {

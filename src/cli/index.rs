@@ -1,0 +1,72 @@
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use indicatif::ProgressBar;
+
+use super::output::{bar, print_json};
+use super::Cli;
+use crate::indexer::{index_paths, Progress};
+use crate::lexical::LexicalIndex;
+use crate::text::AnalyzerOptions;
+use crate::Error;
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Folders or files to index (recursive).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct Bar(Option<ProgressBar>);
+
+impl Progress for Bar {
+    fn start(&mut self, total: usize) {
+        self.0 = Some(bar(total as u64, "indexing"));
+    }
+    fn file_done(&mut self, _path: &Path) {
+        if let Some(b) = &self.0 {
+            b.inc(1);
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(b) = self.0.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
+    for p in &args.paths {
+        if !p.exists() {
+            return Err(Error::Usage(format!("path does not exist: {}", p.display())).into());
+        }
+    }
+    let mut index = LexicalIndex::open_or_create(&cli.index, AnalyzerOptions::default())
+        .map_err(Error::from)?;
+    let report = index_paths(&mut index, &args.paths, &mut Bar(None))?;
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "indexed {} file(s), {} unchanged, {} removed; {} skipped; {} chunks written in {:.1}s",
+        report.indexed,
+        report.unchanged,
+        report.removed,
+        report.skipped.len(),
+        report.chunks_written,
+        report.elapsed.as_secs_f64()
+    );
+    println!(
+        "the index at {} now holds {} documents, {} chunks",
+        cli.index.display(),
+        report.documents,
+        report.chunks
+    );
+    for s in &report.skipped {
+        println!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    Ok(())
+}

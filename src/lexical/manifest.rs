@@ -1,0 +1,124 @@
+//! The manifest: which documents the index holds, with their content hashes, kept in a
+//! file named by the tantivy commit's payload so that both change in one atomic commit.
+//!
+//! A crash before the commit leaves the previous payload pointing at the previous
+//! manifest; the orphaned new file is removed by the next successful commit.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::{AnalyzerOptions, Lang};
+
+/// Bumped when the on-disk layout changes incompatibly.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What the commit payload says.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Payload {
+    pub format: u32,
+    pub manifest: String,
+}
+
+/// Analyzer switches, recorded so an index is always queried the way it was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalyzerSettings {
+    pub pair_joins: bool,
+    pub persian_suffixes: bool,
+    pub persian_stopwords: bool,
+}
+
+impl From<AnalyzerOptions> for AnalyzerSettings {
+    fn from(o: AnalyzerOptions) -> Self {
+        AnalyzerSettings {
+            pair_joins: o.pair_joins,
+            persian_suffixes: o.persian_suffixes,
+            persian_stopwords: o.persian_stopwords,
+        }
+    }
+}
+
+impl From<AnalyzerSettings> for AnalyzerOptions {
+    fn from(s: AnalyzerSettings) -> Self {
+        AnalyzerOptions {
+            pair_joins: s.pair_joins,
+            persian_suffixes: s.persian_suffixes,
+            persian_stopwords: s.persian_stopwords,
+        }
+    }
+}
+
+/// One indexed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocEntry {
+    pub path: String,
+    pub hash: String,
+    pub title: String,
+    pub doc_type: String,
+    pub lang: Lang,
+    pub year: Option<u32>,
+    pub status: Option<String>,
+    pub chunks: u32,
+    pub bytes: u64,
+}
+
+/// The set of indexed documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub generation: u64,
+    pub analyzer: AnalyzerSettings,
+    pub documents: BTreeMap<String, DocEntry>,
+}
+
+impl Manifest {
+    pub fn new(options: AnalyzerOptions) -> Manifest {
+        Manifest {
+            generation: 0,
+            analyzer: options.into(),
+            documents: BTreeMap::new(),
+        }
+    }
+
+    pub fn file_name(generation: u64) -> String {
+        format!("manifest-{generation:08}.json")
+    }
+
+    pub fn chunk_count(&self) -> u64 {
+        self.documents.values().map(|d| u64::from(d.chunks)).sum()
+    }
+
+    /// Writes the manifest durably under its generation's name and returns that name.
+    pub fn write(&self, dir: &Path) -> std::io::Result<String> {
+        let name = Manifest::file_name(self.generation);
+        let tmp = dir.join(format!("{name}.tmp"));
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec(self).map_err(std::io::Error::other)?)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dir.join(&name))?;
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(name)
+    }
+
+    pub fn read(dir: &Path, name: &str) -> std::io::Result<Manifest> {
+        let bytes = fs::read(dir.join(name))?;
+        serde_json::from_slice(&bytes).map_err(std::io::Error::other)
+    }
+
+    /// Removes manifests other than `keep` (leftovers of crashed or older commits).
+    pub fn remove_others(dir: &Path, keep: &str) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("manifest-") && name != keep {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}

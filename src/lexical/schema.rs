@@ -1,0 +1,62 @@
+//! The tantivy schema: which chunk fields are searched, filtered and stored.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED,
+    STRING,
+};
+
+use crate::text::ANALYZER_NAME;
+
+/// Handles of every field, resolved once.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub chunk_id: Field,
+    pub doc_id: Field,
+    pub title: Field,
+    pub breadcrumb: Field,
+    pub body: Field,
+    pub article: Field,
+    pub clause: Field,
+    pub note: Field,
+    pub doc_type: Field,
+    pub lang: Field,
+    pub status: Field,
+    pub year: Field,
+    pub source: Field,
+    pub ordinal: Field,
+    pub start: Field,
+    pub end: Field,
+}
+
+impl Fields {
+    pub fn build() -> (Schema, Fields) {
+        let mut b = Schema::builder();
+        let analyzed = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(ANALYZER_NAME)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored();
+        let keyword = STRING | STORED;
+        let fields = Fields {
+            chunk_id: b.add_text_field("chunk_id", keyword.clone()),
+            doc_id: b.add_text_field("doc_id", keyword.clone()),
+            title: b.add_text_field("title", analyzed.clone()),
+            breadcrumb: b.add_text_field("breadcrumb", analyzed.clone()),
+            body: b.add_text_field("body", analyzed),
+            article: b.add_text_field("article", keyword.clone()),
+            clause: b.add_text_field("clause", keyword.clone()),
+            note: b.add_text_field("note", keyword.clone()),
+            doc_type: b.add_text_field("doc_type", keyword.clone()),
+            lang: b.add_text_field("lang", keyword.clone()),
+            status: b.add_text_field("status", keyword),
+            year: b.add_u64_field("year", NumericOptions::default().set_indexed().set_stored()),
+            source: b.add_text_field("source", STORED),
+            ordinal: b.add_u64_field("ordinal", STORED),
+            start: b.add_u64_field("start", STORED),
+            end: b.add_u64_field("end", STORED),
+        };
+        (b.build(), fields)
+    }
+}
