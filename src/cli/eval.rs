@@ -49,6 +49,9 @@ pub struct EvalArgs {
     /// Experiment: title field boost.
     #[arg(long, hide = true)]
     pub title_boost: Option<f32>,
+    /// Experiment: weight of Persian pair terms.
+    #[arg(long, hide = true)]
+    pub pair_weight: Option<f32>,
     /// Experiment: breadcrumb field boost.
     #[arg(long, hide = true)]
     pub breadcrumb_boost: Option<f32>,
@@ -109,6 +112,9 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     let mut boosts = FieldBoosts::default();
     if let Some(t) = args.title_boost {
         boosts.title = t;
+    }
+    if let Some(p) = args.pair_weight {
+        boosts.pair = p;
     }
     if let Some(b) = args.breadcrumb_boost {
         boosts.breadcrumb = b;

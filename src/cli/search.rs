@@ -9,7 +9,7 @@ use crate::Error;
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// What to search for. Words, "exact phrases", +required, -excluded; «ماده ۶ بند د» or
-    /// "article 6 clause d" jumps to that clause.
+    /// "article 6 clause d" jumps to that clause. A query that starts with `-` goes after `--`.
     #[arg(required = true, num_args = 1..)]
     pub query: Vec<String>,
     /// Number of hits.

@@ -81,6 +81,8 @@ pub struct FieldBoosts {
     pub breadcrumb: f32,
     /// Added to a chunk whose article (or clause) number the query names.
     pub lookup: f32,
+    /// Weight of Persian pair terms (two neighbouring words joined) relative to words.
+    pub pair: f32,
 }
 
 impl Default for FieldBoosts {
@@ -90,6 +92,7 @@ impl Default for FieldBoosts {
             title: 0.5,
             breadcrumb: 0.5,
             lookup: 8.0,
+            pair: 1.0,
         }
     }
 }
@@ -354,26 +357,29 @@ impl LexicalIndex {
     }
 
     /// Each term searched in body, title and breadcrumb with their boosts.
-    fn terms_query(&self, terms: &[String]) -> Option<Box<dyn Query>> {
-        if terms.is_empty() {
-            return None;
-        }
+    fn terms_query(&self, terms: &[(String, f32)]) -> Option<Box<dyn Query>> {
         let b = self.boosts;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for t in terms {
-            should.push((Occur::Should, self.term_query(self.fields.body, t, b.body)));
+        for (t, w) in terms.iter().filter(|(_, w)| *w > 0.0) {
+            should.push((
+                Occur::Should,
+                self.term_query(self.fields.body, t, b.body * w),
+            ));
             if b.title > 0.0 {
                 should.push((
                     Occur::Should,
-                    self.term_query(self.fields.title, t, b.title),
+                    self.term_query(self.fields.title, t, b.title * w),
                 ));
             }
             if b.breadcrumb > 0.0 {
                 should.push((
                     Occur::Should,
-                    self.term_query(self.fields.breadcrumb, t, b.breadcrumb),
+                    self.term_query(self.fields.breadcrumb, t, b.breadcrumb * w),
                 ));
             }
+        }
+        if should.is_empty() {
+            return None;
         }
         Some(Box::new(BooleanQuery::new(should)))
     }
@@ -386,7 +392,7 @@ impl LexicalIndex {
             .filter(|t| t.kind == TokenKind::Word)
             .collect();
         if words.len() < 2 {
-            return self.terms_query(&words.into_iter().map(|t| t.text).collect::<Vec<_>>());
+            return self.terms_query(&words.into_iter().map(|t| (t.text, 1.0)).collect::<Vec<_>>());
         }
         let base = words[0].position;
         let make = |field| {
@@ -417,17 +423,29 @@ impl LexicalIndex {
             return self.phrase_query(&clause.text);
         }
         let tokens = self.analyzer.analyze(&clause.text);
-        let terms: Vec<String> = if clause.occurrence == Occurrence::MustNot
+        let weight = |kind| {
+            if kind == TokenKind::Pair {
+                self.boosts.pair
+            } else {
+                1.0
+            }
+        };
+        let terms: Vec<(String, f32)> = if clause.occurrence == Occurrence::MustNot
             && tokens.iter().any(|t| t.kind == TokenKind::Compound)
         {
             // Excluding «تفاهم‌نامه» should not exclude every text with «نامه».
             tokens
                 .into_iter()
                 .filter(|t| t.kind == TokenKind::Compound)
-                .map(|t| t.text)
+                .map(|t| (t.text, 1.0))
+                .collect()
+        } else if clause.occurrence == Occurrence::Should {
+            tokens
+                .into_iter()
+                .map(|t| (t.text, weight(t.kind)))
                 .collect()
         } else {
-            tokens.into_iter().map(|t| t.text).collect()
+            tokens.into_iter().map(|t| (t.text, 1.0)).collect()
         };
         self.terms_query(&terms)
     }

@@ -1,0 +1,2 @@
+mod cli_lexical;
+pub mod util;

@@ -1,0 +1,91 @@
+//! Helpers to run the real binary against temporary folders.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn envkb() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_envkb"))
+}
+
+/// Runs envkb with `args` and `--index index`; returns the output.
+pub fn run(index: &Path, args: &[&str]) -> Output {
+    envkb()
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .env_remove("ENVKB_INDEX")
+        .output()
+        .expect("envkb binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and parses stdout as JSON, failing with stderr when the command failed.
+pub fn json(index: &Path, args: &[&str]) -> serde_json::Value {
+    let o = run(index, args);
+    assert!(o.status.success(), "envkb {args:?} failed: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&o)))
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Copies a folder recursively (fixtures are edited by some tests).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A temporary knowledge base (copy of the fixtures) and an index folder beside it.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&fixtures().join("kb"), &dir.path().join("kb"));
+        Workspace { dir }
+    }
+    pub fn kb(&self) -> PathBuf {
+        self.dir.path().join("kb")
+    }
+    pub fn index(&self) -> PathBuf {
+        self.dir.path().join("index")
+    }
+    pub fn index_kb(&self) -> serde_json::Value {
+        json(
+            &self.index(),
+            &["index", self.kb().to_str().unwrap(), "--json"],
+        )
+    }
+    pub fn search(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["search", "--json"];
+        all.extend_from_slice(args);
+        json(&self.index(), &all)
+    }
+}
+
+pub fn hit_ids(result: &serde_json::Value) -> Vec<String> {
+    result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["chunk_id"].as_str().unwrap().to_string())
+        .collect()
+}
