@@ -40,12 +40,12 @@ pub struct EvalArgs {
     /// Experiment: turn off the Persian pair terms of the analyzer.
     #[arg(long, hide = true)]
     pub no_pair_joins: bool,
-    /// Experiment: strip Persian plural/comparative suffixes.
+    /// Experiment: keep Persian plural/comparative suffixes.
     #[arg(long, hide = true)]
-    pub persian_suffixes: bool,
-    /// Experiment: drop Persian stopwords.
+    pub no_persian_suffixes: bool,
+    /// Experiment: keep Persian stopwords.
     #[arg(long, hide = true)]
-    pub persian_stopwords: bool,
+    pub no_persian_stopwords: bool,
     /// Experiment: title field boost.
     #[arg(long, hide = true)]
     pub title_boost: Option<f32>,
@@ -85,8 +85,8 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     let queries: Vec<QueryRecord> = read_jsonl(&args.queries).map_err(Error::from)?;
     let options = AnalyzerOptions {
         pair_joins: !args.no_pair_joins,
-        persian_suffixes: args.persian_suffixes,
-        persian_stopwords: args.persian_stopwords,
+        persian_suffixes: !args.no_persian_suffixes,
+        persian_stopwords: !args.no_persian_stopwords,
     };
     let _tmp;
     let (index, by_passage) = match &args.corpus {

@@ -14,6 +14,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use eval::question_query;
+
 /// envkb: search and cited answers over environmental law, policy and ISO guidance
 /// (Persian first, English second).
 #[derive(Debug, Parser)]

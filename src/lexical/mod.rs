@@ -89,10 +89,10 @@ impl Default for FieldBoosts {
     fn default() -> Self {
         FieldBoosts {
             body: 1.0,
-            title: 0.5,
+            title: 0.25,
             breadcrumb: 0.5,
             lookup: 8.0,
-            pair: 1.0,
+            pair: 0.25,
         }
     }
 }
@@ -423,12 +423,9 @@ impl LexicalIndex {
             return self.phrase_query(&clause.text);
         }
         let tokens = self.analyzer.analyze(&clause.text);
-        let weight = |kind| {
-            if kind == TokenKind::Pair {
-                self.boosts.pair
-            } else {
-                1.0
-            }
+        let weight = |kind| match kind {
+            TokenKind::Pair => self.boosts.pair,
+            _ => 1.0,
         };
         let terms: Vec<(String, f32)> = if clause.occurrence == Occurrence::MustNot
             && tokens.iter().any(|t| t.kind == TokenKind::Compound)

@@ -64,8 +64,8 @@ impl Default for AnalyzerOptions {
     fn default() -> Self {
         AnalyzerOptions {
             pair_joins: true,
-            persian_suffixes: false,
-            persian_stopwords: false,
+            persian_suffixes: true,
+            persian_stopwords: true,
         }
     }
 }
