@@ -25,12 +25,18 @@ fn bench_dir() -> PathBuf {
 }
 
 fn corpus() -> Vec<CorpusRecord> {
-    read_jsonl(&bench_dir().join("corpus.jsonl")).expect("bench corpus (see the header of benches/lexical.rs)")
+    read_jsonl(&bench_dir().join("corpus.jsonl"))
+        .expect("bench corpus (see the header of benches/lexical.rs)")
 }
 
 fn analyzer(c: &mut Criterion) {
     let records = corpus();
-    let text: String = records.iter().take(200).map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n");
+    let text: String = records
+        .iter()
+        .take(200)
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     let envkb = Analyzer::new(AnalyzerOptions::default());
     let envkb_tokens = envkb.analyze(&text).len();
     let mut peer = TextAnalyzer::from(tantivy::tokenizer::SimpleTokenizer::default());
@@ -43,18 +49,25 @@ fn analyzer(c: &mut Criterion) {
         n
     };
     let peer_tokens = peer_count(&mut peer);
-    assert!(envkb_tokens > 10_000 && peer_tokens > 10_000, "analyzers produced too few tokens");
+    assert!(
+        envkb_tokens > 10_000 && peer_tokens > 10_000,
+        "analyzers produced too few tokens"
+    );
     let mut g = c.benchmark_group("analyzer");
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.bench_function("envkb", |b| b.iter(|| envkb.analyze(&text).len()));
     g.bench_function("tantivy-default", |b| b.iter(|| peer_count(&mut peer)));
     g.finish();
-    eprintln!("analyzer: {} bytes -> envkb {envkb_tokens} terms, tantivy default {peer_tokens} tokens", text.len());
+    eprintln!(
+        "analyzer: {} bytes -> envkb {envkb_tokens} terms, tantivy default {peer_tokens} tokens",
+        text.len()
+    );
 }
 
 fn search(c: &mut Criterion) {
     let records = corpus();
-    let queries: Vec<QueryRecord> = read_jsonl(&bench_dir().join("parsinlu-dev.queries.jsonl")).expect("bench queries");
+    let queries: Vec<QueryRecord> =
+        read_jsonl(&bench_dir().join("parsinlu-dev.queries.jsonl")).expect("bench queries");
     // envkb index.
     let dir = tempfile::tempdir().unwrap();
     let mut index = LexicalIndex::open_or_create(dir.path(), AnalyzerOptions::default()).unwrap();
@@ -71,7 +84,8 @@ fn search(c: &mut Criterion) {
     let peer = Index::create_in_ram(sb.build());
     let mut w = peer.writer::<TantivyDocument>(50_000_000).unwrap();
     for r in &records {
-        w.add_document(doc!(id => r.id.clone(), title => r.title.clone(), body => r.text.clone())).unwrap();
+        w.add_document(doc!(id => r.id.clone(), title => r.title.clone(), body => r.text.clone()))
+            .unwrap();
     }
     w.commit().unwrap();
     let peer_reader = peer.reader().unwrap();
@@ -80,19 +94,34 @@ fn search(c: &mut Criterion) {
 
     // The benches check their answers: envkb must rank the gold passage in its top 10 for most questions.
     let filters = Filters::default();
-    let parsed: Vec<_> = queries.iter().map(|q| envkb::cli::question_query(&q.text)).collect();
+    let parsed: Vec<_> = queries
+        .iter()
+        .map(|q| envkb::cli::question_query(&q.text))
+        .collect();
     let found = queries
         .iter()
         .zip(&parsed)
         .filter(|(q, p)| {
-            index.search(p, &filters, 10).unwrap().iter().any(|h| q.relevant.contains(&h.doc_id))
+            index
+                .search(p, &filters, 10)
+                .unwrap()
+                .iter()
+                .any(|h| q.relevant.contains(&h.doc_id))
         })
         .count();
-    assert!(found * 10 >= queries.len() * 8, "envkb found gold for only {found}/{} questions", queries.len());
+    assert!(
+        found * 10 >= queries.len() * 8,
+        "envkb found gold for only {found}/{} questions",
+        queries.len()
+    );
     let peer_queries: Vec<_> = queries
         .iter()
         .map(|q| {
-            let cleaned: String = q.text.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+            let cleaned: String = q
+                .text
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+                .collect();
             parser.parse_query(&cleaned).unwrap()
         })
         .collect();
@@ -100,11 +129,29 @@ fn search(c: &mut Criterion) {
     let mut g = c.benchmark_group("search-125-questions");
     g.throughput(Throughput::Elements(queries.len() as u64));
     g.bench_with_input(BenchmarkId::new("envkb", "k10"), &parsed, |b, parsed| {
-        b.iter(|| parsed.iter().map(|p| index.search(p, &filters, 10).unwrap().len()).sum::<usize>())
+        b.iter(|| {
+            parsed
+                .iter()
+                .map(|p| index.search(p, &filters, 10).unwrap().len())
+                .sum::<usize>()
+        })
     });
-    g.bench_with_input(BenchmarkId::new("tantivy-default", "k10"), &peer_queries, |b, qs| {
-        b.iter(|| qs.iter().map(|q| peer_searcher.search(q, &TopDocs::with_limit(10).order_by_score()).unwrap().len()).sum::<usize>())
-    });
+    g.bench_with_input(
+        BenchmarkId::new("tantivy-default", "k10"),
+        &peer_queries,
+        |b, qs| {
+            b.iter(|| {
+                qs.iter()
+                    .map(|q| {
+                        peer_searcher
+                            .search(q, &TopDocs::with_limit(10).order_by_score())
+                            .unwrap()
+                            .len()
+                    })
+                    .sum::<usize>()
+            })
+        },
+    );
     g.finish();
 }
 

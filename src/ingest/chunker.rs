@@ -45,6 +45,8 @@ pub struct ChunkDraft {
 #[derive(Debug, Clone)]
 struct Frame {
     rank: usize,
+    /// The document's first level-1 heading: its title, not a section.
+    is_title: bool,
     label: String,
     article: Option<String>,
     clause: Option<String>,
@@ -74,7 +76,7 @@ fn frames_to_draft(frames: &[Frame], start: usize, end: usize, title: &str) -> C
         note: None,
     };
     for f in frames {
-        if draft.path.is_empty() && f.rank == 1 && f.label.trim() == title.trim() {
+        if f.is_title || (draft.path.is_empty() && f.rank == 1 && f.label.trim() == title.trim()) {
             continue;
         }
         draft.path.push(f.label.clone());
@@ -106,6 +108,7 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
         frames: Vec::new(),
     }];
     let mut stack: Vec<Frame> = Vec::new();
+    let mut seen_h1 = false;
     let mut offset = body_start;
     for line in body.split_inclusive('\n') {
         let line_start = offset;
@@ -121,6 +124,7 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
         };
         let frame = match marker {
             Marker::Heading { level, text, names } => Frame {
+                is_title: level == 1 && !seen_h1,
                 rank: level,
                 label: text,
                 article: names.article,
@@ -128,6 +132,7 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
                 note: names.note,
             },
             Marker::Chapter { label } => Frame {
+                is_title: false,
                 rank: RANK_CHAPTER,
                 label,
                 article: None,
@@ -135,6 +140,7 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
                 note: None,
             },
             Marker::Article { label, number } => Frame {
+                is_title: false,
                 rank: RANK_ARTICLE,
                 label,
                 article: Some(number),
@@ -142,6 +148,7 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
                 note: None,
             },
             Marker::Clause { label, number } => Frame {
+                is_title: false,
                 rank: RANK_CLAUSE,
                 label,
                 article: None,
@@ -149,6 +156,7 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
                 note: None,
             },
             Marker::Note { label, number } => Frame {
+                is_title: false,
                 rank: RANK_NOTE,
                 label,
                 article: None,
@@ -156,6 +164,7 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
                 note: Some(number),
             },
         };
+        seen_h1 |= frame.rank == 1;
         // A heading closes every marker under the previous heading; a marker closes
         // markers of its rank or deeper.
         stack.retain(|f| f.rank < frame.rank && !(frame.rank <= 6 && f.rank > 6));

@@ -88,6 +88,17 @@ static HEADING: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(#{1,6})[ \t]+(.+?)[ \t
 static LEAD: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?[ \t]*").unwrap());
 static FA_CHAPTER: Lazy<Regex> = Lazy::new(|| Regex::new(r"^فصل[ \t\u{200C}]+\S+").unwrap());
+/// On a plain line the number must end the line or be followed by punctuation, so prose
+/// that happens to begin with «ماده ۶ ...» is not taken for the article itself. (In a
+/// heading, «ماده ۶ وظایف» is fine: see [`FA_ARTICLE`].)
+static FA_ARTICLE_LINE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r"^ماده[ \t\u{{200C}}]+({NUM}|واحده)(?:[ \t]*مکرر)?[ \t]*(?:$|[:\-–—.)]|\*)"
+    ))
+    .unwrap()
+});
+static EN_ARTICLE_LINE: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^(?i:article)[ \t]+([0-9]+)[ \t]*(?:$|[:\-–—.)])").unwrap());
 static FA_ARTICLE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r"^ماده[ \t\u{{200C}}]+({NUM}|واحده)(?:[ \t]*مکرر)?(?:$|[ \t:\-–—.)]|\*)"
@@ -177,9 +188,9 @@ pub fn classify(line: &str) -> Option<Marker> {
             label: label_of(rest),
         });
     }
-    if let Some(c) = FA_ARTICLE
+    if let Some(c) = FA_ARTICLE_LINE
         .captures(rest)
-        .or_else(|| EN_ARTICLE.captures(rest))
+        .or_else(|| EN_ARTICLE_LINE.captures(rest))
     {
         return Some(Marker::Article {
             label: label_of(rest),
@@ -250,6 +261,12 @@ mod tests {
         assert_eq!(classify("مادهٔ اولیه برای تولید"), None);
         assert_eq!(classify("بندر عباس شهری ساحلی است"), None);
         assert_eq!(classify("مواد ۶ و ۷"), None);
+        // Prose that starts with the article's name is not the article marker.
+        assert_eq!(classify("ماده ۶ وظایف سازمان را در چند بند می‌شمارد."), None);
+        assert_eq!(
+            classify("Article 6 lists the duties of the Department."),
+            None
+        );
     }
 
     #[test]

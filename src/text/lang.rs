@@ -40,9 +40,9 @@ pub fn detect_lang(text: &str) -> Lang {
             latin += 1;
         }
     }
-    if arabic > 0 && arabic * 3 >= arabic + latin {
-        Lang::Fa
-    } else if latin == 0 && arabic == 0 {
+    // No letters at all (digits, symbols) counts as Persian: Persian comes first.
+    let persian = (arabic == 0 && latin == 0) || (arabic > 0 && arabic * 3 >= arabic + latin);
+    if persian {
         Lang::Fa
     } else {
         Lang::En
