@@ -1,2 +1,3 @@
 mod cli_lexical;
+mod corpus;
 pub mod util;
