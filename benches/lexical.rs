@@ -14,6 +14,7 @@ use envkb::text::{Analyzer, AnalyzerOptions};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
 use tantivy::schema::{Schema, STORED, TEXT};
+use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{doc, Index, TantivyDocument};
 
@@ -79,8 +80,8 @@ fn search(c: &mut Criterion) {
     // Peer: tantivy with its default analyzer over title and text.
     let mut sb = Schema::builder();
     let id = sb.add_text_field("id", STORED);
-    let title = sb.add_text_field("title", TEXT);
-    let body = sb.add_text_field("text", TEXT);
+    let title = sb.add_text_field("title", TEXT | STORED);
+    let body = sb.add_text_field("text", TEXT | STORED);
     let peer = Index::create_in_ram(sb.build());
     let mut w = peer.writer::<TantivyDocument>(50_000_000).unwrap();
     for r in &records {
@@ -136,8 +137,31 @@ fn search(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    // The same work as envkb's search returns: hits with their stored fields and a snippet.
     g.bench_with_input(
-        BenchmarkId::new("tantivy-default", "k10"),
+        BenchmarkId::new("tantivy-default", "k10-docs-snippets"),
+        &peer_queries,
+        |b, qs| {
+            b.iter(|| {
+                qs.iter()
+                    .map(|q| {
+                        let top = peer_searcher
+                            .search(q, &TopDocs::with_limit(10).order_by_score())
+                            .unwrap();
+                        let gen = SnippetGenerator::create(&peer_searcher, &**q, body).unwrap();
+                        top.iter()
+                            .map(|(_, addr)| {
+                                let d: TantivyDocument = peer_searcher.doc(*addr).unwrap();
+                                gen.snippet_from_doc(&d).fragment().len()
+                            })
+                            .sum::<usize>()
+                    })
+                    .sum::<usize>()
+            })
+        },
+    );
+    g.bench_with_input(
+        BenchmarkId::new("tantivy-default", "k10-ids-only"),
         &peer_queries,
         |b, qs| {
             b.iter(|| {

@@ -8,8 +8,9 @@ pub mod filter;
 pub mod manifest;
 pub mod query;
 pub mod schema;
+pub mod snippet;
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -18,7 +19,6 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use thiserror::Error;
@@ -27,6 +27,7 @@ pub use filter::{FilterError, Filters};
 pub use manifest::{DocEntry, Manifest};
 pub use query::{parse as parse_query, Lookup, Occurrence, ParsedQuery, QueryError};
 pub use schema::Fields;
+pub use snippet::Snippet;
 
 use crate::ingest::Document;
 use crate::text::{Analyzer, AnalyzerOptions, EnvkbTokenizer, Lang, TokenKind, ANALYZER_NAME};
@@ -97,31 +98,6 @@ impl Default for FieldBoosts {
     }
 }
 
-/// A highlighted excerpt of a chunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Snippet {
-    pub text: String,
-    /// Byte ranges of `text` that matched the query.
-    pub highlights: Vec<(usize, usize)>,
-}
-
-impl Snippet {
-    /// The snippet with matches wrapped in `open`/`close` markers.
-    pub fn marked(&self, open: &str, close: &str) -> String {
-        let mut out = String::with_capacity(self.text.len() + 8 * self.highlights.len());
-        let mut at = 0;
-        for &(s, e) in &self.highlights {
-            out.push_str(&self.text[at..s]);
-            out.push_str(open);
-            out.push_str(&self.text[s..e]);
-            out.push_str(close);
-            at = e;
-        }
-        out.push_str(&self.text[at..]);
-        out
-    }
-}
-
 /// One chunk found by a lexical search, with everything needed to show and cite it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LexicalHit {
@@ -159,6 +135,8 @@ pub struct LexicalIndex {
 
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
 const BREADCRUMB_SEPARATOR: &str = " > ";
+/// Snippet length in bytes (about 120 Persian or 240 Latin characters).
+const SNIPPET_BYTES: usize = 320;
 
 impl LexicalIndex {
     /// Opens an existing index; [`LexicalError::NoIndex`] when there is none.
@@ -281,18 +259,11 @@ impl LexicalIndex {
         };
         let searcher = self.reader.searcher();
         let top = searcher.search(&*q, &TopDocs::with_limit(k.max(1)).order_by_score())?;
-        let terms = self.highlight_terms(query);
-        let mut generator = SnippetGenerator::new(
-            terms.iter().map(|t| (t.clone(), 1.0)).collect(),
-            TextAnalyzer::from(EnvkbTokenizer::new(self.analyzer.clone())),
-            self.fields.body,
-            240,
-        );
-        generator.set_max_num_chars(240);
+        let terms: HashSet<String> = self.highlight_terms(query).into_iter().collect();
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            hits.push(self.hit_from_doc(&doc, score, &generator, &terms));
+            hits.push(self.hit_from_doc(&doc, score, &terms));
         }
         Ok(hits)
     }
@@ -309,13 +280,7 @@ impl LexicalIndex {
             return Ok(None);
         };
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let generator = SnippetGenerator::new(
-            BTreeMap::new(),
-            TextAnalyzer::from(EnvkbTokenizer::new(self.analyzer.clone())),
-            self.fields.body,
-            240,
-        );
-        Ok(Some(self.hit_from_doc(&doc, 0.0, &generator, &[])))
+        Ok(Some(self.hit_from_doc(&doc, 0.0, &HashSet::new())))
     }
 
     /// Every chunk of one document, in order.
@@ -598,8 +563,7 @@ impl LexicalIndex {
         &self,
         doc: &TantivyDocument,
         score: f32,
-        generator: &SnippetGenerator,
-        terms: &[String],
+        terms: &HashSet<String>,
     ) -> LexicalHit {
         let f = self.fields;
         let text_of = |field| {
@@ -616,28 +580,8 @@ impl LexicalIndex {
         };
         let u64_of = |field| doc.get_first(field).and_then(|v| v.as_u64());
         let body = text_of(f.body);
-        let snip = generator.snippet(&body);
-        let snippet = if snip.fragment().is_empty() {
-            let cut = body.char_indices().nth(240).map_or(body.len(), |(i, _)| i);
-            Snippet {
-                text: body[..cut].to_string(),
-                highlights: Vec::new(),
-            }
-        } else {
-            Snippet {
-                text: snip.fragment().to_string(),
-                highlights: snip
-                    .highlighted()
-                    .iter()
-                    .map(|r| (r.start, r.end))
-                    .collect(),
-            }
-        };
-        let body_terms: std::collections::HashSet<String> = if terms.is_empty() {
-            Default::default()
-        } else {
-            self.analyzer.terms(&body).into_iter().collect()
-        };
+        let (snippet, matched_terms) =
+            snippet::snippet_and_terms(&self.analyzer, &body, terms, SNIPPET_BYTES);
         LexicalHit {
             chunk_id: text_of(f.chunk_id),
             doc_id: text_of(f.doc_id),
@@ -662,11 +606,7 @@ impl LexicalIndex {
             end: u64_of(f.end).unwrap_or(0),
             source: text_of(f.source),
             text: body,
-            matched_terms: terms
-                .iter()
-                .filter(|t| body_terms.contains(*t))
-                .cloned()
-                .collect(),
+            matched_terms,
         }
     }
 }

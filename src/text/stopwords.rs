@@ -25,8 +25,12 @@ pub fn is_english_stopword(word: &str) -> bool {
     ENGLISH.binary_search(&word).is_ok()
 }
 
+/// Looked up once per Persian word, so a hash set rather than a scan of the list.
+static PERSIAN_SET: once_cell::sync::Lazy<std::collections::HashSet<&'static str>> =
+    once_cell::sync::Lazy::new(|| PERSIAN.iter().copied().collect());
+
 pub fn is_persian_stopword(word: &str) -> bool {
-    PERSIAN.contains(&word)
+    PERSIAN_SET.contains(word)
 }
 
 /// Strips one common plural or superlative suffix (ها، های، هایی، ان، ترین) when a stem of at
