@@ -49,6 +49,9 @@ fn push_folded(c: char, out: &mut String) {
         '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
         '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
         c if is_ignorable_mark(c) || is_invisible(c) => return,
+        // Fast paths: ASCII, and the Arabic block (no case), skip the Unicode case tables.
+        c if c.is_ascii() => c.to_ascii_lowercase(),
+        '\u{0600}'..='\u{06FF}' => c,
         c if c.is_uppercase() => {
             out.extend(c.to_lowercase());
             return;
