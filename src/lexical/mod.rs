@@ -259,7 +259,7 @@ impl LexicalIndex {
         };
         let searcher = self.reader.searcher();
         let top = searcher.search(&*q, &TopDocs::with_limit(k.max(1)).order_by_score())?;
-        let terms: HashSet<String> = self.highlight_terms(query).into_iter().collect();
+        let terms = self.query_terms(query);
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -270,6 +270,15 @@ impl LexicalIndex {
 
     /// Reads one chunk by id (for citations and the "open source" link).
     pub fn chunk(&self, chunk_id: &str) -> Result<Option<LexicalHit>> {
+        self.chunk_with_terms(chunk_id, &HashSet::new())
+    }
+
+    /// Reads one chunk by id, highlighting `terms` (from [`LexicalIndex::query_terms`]).
+    pub fn chunk_with_terms(
+        &self,
+        chunk_id: &str,
+        terms: &HashSet<String>,
+    ) -> Result<Option<LexicalHit>> {
         let searcher = self.reader.searcher();
         let q = TermQuery::new(
             Term::from_field_text(self.fields.chunk_id, chunk_id),
@@ -280,7 +289,7 @@ impl LexicalIndex {
             return Ok(None);
         };
         let doc: TantivyDocument = searcher.doc(addr)?;
-        Ok(Some(self.hit_from_doc(&doc, 0.0, &HashSet::new())))
+        Ok(Some(self.hit_from_doc(&doc, 0.0, terms)))
     }
 
     /// Every chunk of one document, in order.
@@ -297,16 +306,13 @@ impl LexicalIndex {
         Ok(out)
     }
 
-    fn highlight_terms(&self, query: &ParsedQuery) -> Vec<String> {
-        let mut terms: Vec<String> = self
-            .analyzer
+    /// The analyzed terms a query searches for (not the excluded ones), for highlighting.
+    pub fn query_terms(&self, query: &ParsedQuery) -> HashSet<String> {
+        self.analyzer
             .analyze(&query.positive_text())
             .into_iter()
             .map(|t| t.text)
-            .collect();
-        terms.sort();
-        terms.dedup();
-        terms
+            .collect()
     }
 
     fn term_query(&self, field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query> {
