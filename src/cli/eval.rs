@@ -129,6 +129,18 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             .map(|q| (q.id.clone(), resolve_refs(&index, q)))
             .collect()
     };
+    let unresolved: Vec<&str> = queries
+        .iter()
+        .filter(|q| !q.relevant_refs.is_empty() && resolved.get(&q.id).is_none_or(|r| r.is_empty()))
+        .map(|q| q.id.as_str())
+        .collect();
+    if !unresolved.is_empty() {
+        eprintln!(
+            "warning: the gold sections of {} question(s) match no chunk in this index and are not scored: {}",
+            unresolved.len(),
+            unresolved.join(", ")
+        );
+    }
     let relevant_of = |q: &QueryRecord| -> Vec<String> {
         if by_passage {
             q.relevant.clone()
@@ -176,7 +188,8 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
 }
 
 /// Resolves `relevant_refs` (document id + " > "-separated heading parts) to chunk ids:
-/// a chunk matches when each part appears, in order, in its breadcrumb.
+/// a chunk matches when each part appears, in order, in its breadcrumb below the title;
+/// an empty section means the document's opening text.
 pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
     let norm = |s: &str| {
         crate::text::normalize(s)
@@ -200,6 +213,13 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
         };
         for c in chunks {
             let crumbs: Vec<String> = c.breadcrumb.iter().skip(1).map(|b| norm(b)).collect();
+            // An empty section names the document's opening, before its first heading.
+            if parts.is_empty() {
+                if crumbs.is_empty() {
+                    out.push(c.chunk_id);
+                }
+                continue;
+            }
             let mut at = 0;
             let all = parts.iter().all(|p| {
                 while at < crumbs.len() {
