@@ -18,6 +18,8 @@ pub enum Fault {
 /// The error type of the library.
 #[derive(Debug, Error)]
 pub enum Error {
+    #[error(transparent)]
+    Embed(#[from] crate::embed::EmbedError),
     #[error("{0}")]
     Other(String),
 }
@@ -26,6 +28,7 @@ impl Error {
     /// Whether this error is the user's to fix or ours.
     pub fn fault(&self) -> Fault {
         match self {
+            Error::Embed(e) => e.fault(),
             Error::Other(_) => Fault::Internal,
         }
     }
