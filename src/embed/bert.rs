@@ -13,6 +13,7 @@ use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
 use super::packed::{dequantize_q4, PackedFile, Q4_BLOCK, Q4_BLOCK_BYTES};
+use super::q4q8::Q4Linear;
 use super::EmbedError;
 
 /// How the linear layers of the packed model are computed.
@@ -24,7 +25,15 @@ pub enum LinearMode {
     F32,
     /// Keep the 4-bit weights and use candle's Q4_0 x Q8 quantized matmul.
     CandleQ4,
+    /// Keep the 4-bit weights and use our own Q4_0 x Q8 kernel (AVX2 when available).
+    Q4Q8,
+    /// Both: our Q4 x Q8 kernel for small inputs (up to [`SMALL_ROWS`] tokens, as in a
+    /// single query), f32 matmuls for larger batches.
+    Hybrid,
 }
+
+/// Token count up to which [`LinearMode::Hybrid`] uses the quantized kernel.
+pub const SMALL_ROWS: usize = 48;
 
 /// Model sizes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +57,18 @@ enum Linear {
         w: QMatMul,
         b: Tensor,
     },
+    Own(Q4Linear),
+    Hybrid {
+        wt: Tensor,
+        b: Tensor,
+        q: Q4Linear,
+    },
+}
+
+fn own_forward(q: &Q4Linear, x: &Tensor) -> candle_core::Result<Tensor> {
+    let rows = x.dim(0)?;
+    let y = q.forward(&x.flatten_all()?.to_vec1::<f32>()?);
+    Tensor::from_vec(y, (rows, q.out), x.device())
 }
 
 impl Linear {
@@ -55,6 +76,14 @@ impl Linear {
         match self {
             Linear::F32 { wt, b } => x.matmul(wt)?.broadcast_add(b),
             Linear::Q4 { w, b } => w.forward(x)?.broadcast_add(b),
+            Linear::Own(q) => own_forward(q, x),
+            Linear::Hybrid { wt, b, q } => {
+                if x.dim(0)? <= SMALL_ROWS {
+                    own_forward(q, x)
+                } else {
+                    x.matmul(wt)?.broadcast_add(b)
+                }
+            }
         }
     }
 }
@@ -111,13 +140,22 @@ impl Bert {
         let linear = |name: &str, out: usize, inp: usize| -> Result<Linear, EmbedError> {
             let blocks = f.q4(&format!("{name}.w"), out * inp)?;
             let b = vec_t(&format!("{name}.b"), out)?;
+            let f32_t = || -> Result<Tensor, EmbedError> {
+                let mut w = vec![0f32; out * inp];
+                dequantize_q4(blocks, &mut w);
+                Ok(Tensor::from_vec(w, (out, inp), &dev)?.t()?.contiguous()?)
+            };
+            let own = || -> Result<Q4Linear, EmbedError> {
+                Ok(Q4Linear::new(blocks, out, inp, b.to_vec1::<f32>()?))
+            };
             Ok(match mode {
-                LinearMode::F32 => {
-                    let mut w = vec![0f32; out * inp];
-                    dequantize_q4(blocks, &mut w);
-                    let wt = Tensor::from_vec(w, (out, inp), &dev)?.t()?.contiguous()?;
-                    Linear::F32 { wt, b }
-                }
+                LinearMode::F32 => Linear::F32 { wt: f32_t()?, b },
+                LinearMode::Q4Q8 => Linear::Own(own()?),
+                LinearMode::Hybrid => Linear::Hybrid {
+                    wt: f32_t()?,
+                    q: own()?,
+                    b,
+                },
                 LinearMode::CandleQ4 => {
                     // candle reads the bytes as 2-byte aligned blocks; the file's may not be.
                     let mut buf = Vec::with_capacity(blocks.len() + 1);
@@ -439,6 +477,19 @@ mod tests {
             .unwrap();
         let cos = crate::embed::pool::cosine(&a[0], &b[0]);
         assert!(cos > 0.98, "cosine {cos}");
+    }
+
+    #[test]
+    fn own_kernel_and_hybrid_agree_with_f32() {
+        let seqs = [vec![0, 3, 4, 2], vec![0, 4, 2]];
+        let a = tiny(LinearMode::F32).forward_mean(&seqs).unwrap();
+        for mode in [LinearMode::Q4Q8, LinearMode::Hybrid] {
+            let b = tiny(mode).forward_mean(&seqs).unwrap();
+            for (x, y) in a.iter().zip(&b) {
+                let cos = crate::embed::pool::cosine(x, y);
+                assert!(cos > 0.98, "{mode:?}: cosine {cos}");
+            }
+        }
     }
 
     #[test]

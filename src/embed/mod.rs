@@ -20,11 +20,12 @@ mod encoder;
 mod error;
 pub mod packed;
 pub mod pool;
+mod q4q8;
 mod service;
 mod source;
 mod tokenize;
 
-pub use bert::LinearMode;
+pub use bert::{LinearMode, SMALL_ROWS};
 pub use encoder::{Encoder, EncoderOptions};
 pub use error::EmbedError;
 pub use service::{EmbedHandle, EmbedResult, EmbedService, Reply};
