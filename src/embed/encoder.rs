@@ -78,6 +78,9 @@ impl Encoder {
             ),
             None => None,
         };
+        // The tokenizer first: a bad one fails before the slower weight loading.
+        let tok_path = source.tokenizer_path();
+        let tok = TextTokenizer::open(&tok_path)?;
         let bert = match source {
             ModelSource::Packed { bin, .. } => {
                 let file = PackedFile::open(bin)?;
@@ -85,7 +88,7 @@ impl Encoder {
             }
             ModelSource::HfDir(dir) => Bert::from_hf_dir(dir)?,
         };
-        let tok = TextTokenizer::open(&source.tokenizer_path(), bert.config.vocab)?;
+        tok.check_vocab(&tok_path, bert.config.vocab)?;
         Ok(Self {
             bert,
             tok,

@@ -47,8 +47,8 @@ pub struct Tokenized {
 }
 
 impl TextTokenizer {
-    /// Load `tokenizer.json` and check that it fits a model with `vocab` embeddings.
-    pub fn open(path: &Path, vocab: usize) -> Result<Self, EmbedError> {
+    /// Load `tokenizer.json`; see also [`TextTokenizer::check_vocab`].
+    pub fn open(path: &Path) -> Result<Self, EmbedError> {
         let bad = |detail: String| EmbedError::BadTokenizer {
             path: path.to_path_buf(),
             detail,
@@ -66,12 +66,6 @@ impl TextTokenizer {
         };
         let bos = id("<s>")?;
         let eos = id("</s>")?;
-        let size = tok.get_vocab_size(true);
-        if size > vocab {
-            return Err(bad(format!(
-                "vocabulary of {size} tokens is larger than the model's {vocab}: wrong tokenizer for this model"
-            )));
-        }
         let mut me = Self {
             tok,
             bos,
@@ -85,6 +79,21 @@ impl TextTokenizer {
             return Err(bad("the E5 prefixes tokenize to nothing".into()));
         }
         Ok(me)
+    }
+
+    /// Check that every id this tokenizer can produce has an embedding in a model with
+    /// `vocab` rows (`path` is for the message).
+    pub fn check_vocab(&self, path: &Path, vocab: usize) -> Result<(), EmbedError> {
+        let size = self.tok.get_vocab_size(true);
+        if size > vocab {
+            return Err(EmbedError::BadTokenizer {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "vocabulary of {size} tokens is larger than the model's {vocab}: wrong tokenizer for this model"
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn raw(&self, text: &str, index: usize) -> Result<Vec<u32>, EmbedError> {
