@@ -187,7 +187,9 @@ fn empty_and_blank_inputs_are_user_errors() {
 #[test]
 fn a_100k_character_text_is_windowed_not_truncated() {
     let enc = encoder();
-    let unit = "ماده ۳: واحدهای صنعتی موظف‌اند پساب خود را پیش از تخلیه تصفیه کنند. ";
+    // Mostly long English words (few tokens per character) so that 100k characters
+    // stay ~13k tokens (~27 windows) and the test runs in reasonable time in debug.
+    let unit = "environmental protection regulations: industrial wastewater management (پساب). ";
     let mut long = String::new();
     while long.chars().count() < 100_000 {
         long.push_str(unit);

@@ -141,10 +141,19 @@ impl Bert {
         let linear = |name: &str, out: usize, inp: usize| -> Result<Linear, EmbedError> {
             let blocks = f.q4(&format!("{name}.w"), out * inp)?;
             let b = vec_t(&format!("{name}.b"), out)?;
+            // candle reads the bytes as 2-byte aligned blocks; the file's may not be.
+            let qtensor = || -> Result<QTensor, EmbedError> {
+                let mut buf = Vec::with_capacity(blocks.len() + 1);
+                let skip = usize::from(buf.as_ptr() as usize % 2 == 1);
+                buf.resize(skip, 0);
+                buf.extend_from_slice(blocks);
+                let storage = QStorage::from_data(buf[skip..].into(), &dev, GgmlDType::Q4_0)?;
+                Ok(QTensor::new(storage, (out, inp))?)
+            };
+            // Dequantized by candle (same block layout as `packed::dequantize_q4`, which
+            // the Hugging Face directory test cross-checks).
             let f32_t = || -> Result<Tensor, EmbedError> {
-                let mut w = vec![0f32; out * inp];
-                dequantize_q4(blocks, &mut w);
-                Ok(Tensor::from_vec(w, (out, inp), &dev)?.t()?.contiguous()?)
+                Ok(qtensor()?.dequantize(&dev)?.t()?.contiguous()?)
             };
             let own = || -> Result<Q4Linear, EmbedError> {
                 Ok(Q4Linear::new(blocks, out, inp, b.to_vec1::<f32>()?))
@@ -157,19 +166,10 @@ impl Bert {
                     q: own()?,
                     b,
                 },
-                LinearMode::CandleQ4 => {
-                    // candle reads the bytes as 2-byte aligned blocks; the file's may not be.
-                    let mut buf = Vec::with_capacity(blocks.len() + 1);
-                    let skip = usize::from(buf.as_ptr() as usize % 2 == 1);
-                    buf.resize(skip, 0);
-                    buf.extend_from_slice(blocks);
-                    let storage = QStorage::from_data(buf[skip..].into(), &dev, GgmlDType::Q4_0)?;
-                    let qt = QTensor::new(storage, (out, inp))?;
-                    Linear::Q4 {
-                        w: QMatMul::from_arc(Arc::new(qt))?,
-                        b,
-                    }
-                }
+                LinearMode::CandleQ4 => Linear::Q4 {
+                    w: QMatMul::from_arc(Arc::new(qtensor()?))?,
+                    b,
+                },
             })
         };
         let ln = |name: &str| -> Result<LayerNorm, EmbedError> {
