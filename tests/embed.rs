@@ -310,6 +310,8 @@ fn the_service_thread_answers_sync_and_callback_requests() {
     let e = h.embed(vec![" ".into()], TextKind::Query).unwrap_err();
     assert!(matches!(e, EmbedError::EmptyInput { .. }));
     assert_eq!(svc.dim(), 384);
+    drop(h);
+    svc.shutdown();
 }
 
 #[test]

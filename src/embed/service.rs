@@ -23,7 +23,7 @@ struct Job {
     reply: Reply,
 }
 
-/// Owns the embedding thread; dropping it drains the queue and joins the thread.
+/// Owns the embedding thread (see [`EmbedService::shutdown`]).
 pub struct EmbedService {
     handle: Option<EmbedHandle>,
     thread: Option<JoinHandle<()>>,
@@ -70,12 +70,23 @@ impl EmbedService {
     }
 }
 
-impl Drop for EmbedService {
-    fn drop(&mut self) {
+impl EmbedService {
+    /// Stop accepting work through this service and wait for the thread to finish.
+    /// The thread ends once every [`EmbedHandle`] clone is dropped too, after
+    /// answering what is already queued; so drop the handles first.
+    pub fn shutdown(mut self) {
         self.handle = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for EmbedService {
+    /// Dropping does not wait: the thread finishes on its own when the last handle
+    /// goes (use [`EmbedService::shutdown`] to wait).
+    fn drop(&mut self) {
+        self.handle = None;
     }
 }
 
