@@ -23,6 +23,8 @@ pub enum Fault {
 #[derive(Debug, Error)]
 pub enum Error {
     #[error(transparent)]
+    Embed(#[from] crate::embed::EmbedError),
+    #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Lexical(#[from] LexicalError),
@@ -48,6 +50,7 @@ impl Error {
     /// Whether this error is the user's to fix or ours.
     pub fn fault(&self) -> Fault {
         let user = match self {
+            Error::Embed(e) => return e.fault(),
             Error::Ingest(e) => !matches!(e, IngestError::Io(_)),
             Error::Lexical(e) => e.is_user_fault(),
             Error::Eval(_) => true,

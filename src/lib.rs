@@ -2,15 +2,19 @@
 //!
 //! Data flows one way: [`text`] normalizes and analyzes Persian and English; [`ingest`]
 //! loads files and cuts them into structure-aware chunks; [`lexical`] keeps them in a
-//! tantivy index and answers BM25 queries; [`eval`] scores retrieval on question sets;
+//! tantivy index and answers BM25 queries; [`embed`] runs the multilingual-e5-small
+//! encoder on the CPU; [`search`] fuses lexical and semantic rankings; [`eval`] scores
+//! retrieval on question sets;
 //! [`cli`] drives it all from the command line.
 
 pub mod cli;
+pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod indexer;
 pub mod ingest;
 pub mod lexical;
+pub mod search;
 pub mod text;
 
 pub use error::{Error, Fault, Result};

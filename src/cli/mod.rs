@@ -4,6 +4,7 @@
 //! then defaults), calls the library, prints text or JSON. The only place besides
 //! `main.rs` that uses `anyhow`.
 
+mod embed;
 mod eval;
 mod index;
 mod output;
@@ -39,6 +40,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Show what the index holds.
     Stats(stats::StatsArgs),
+    /// Print E5 embeddings of texts as JSON (for debugging, scripts and course exercises).
+    Embed(embed::EmbedArgs),
 }
 
 /// Runs the parsed command line.
@@ -48,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Search(args) => search::run(&cli, args),
         Command::Eval(args) => eval::run(&cli, args),
         Command::Stats(args) => stats::run(&cli, args),
+        Command::Embed(args) => embed::run(args),
     }
 }

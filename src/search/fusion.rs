@@ -29,7 +29,11 @@ pub struct Fused {
 }
 
 fn min_max(list: &[(String, f32)]) -> impl Fn(f32) -> f32 {
-    let (lo, hi) = list.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| (lo.min(*s), hi.max(*s)));
+    let (lo, hi) = list
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| {
+            (lo.min(*s), hi.max(*s))
+        });
     move |s| if hi > lo { (s - lo) / (hi - lo) } else { 1.0 }
 }
 
@@ -37,10 +41,18 @@ fn min_max(list: &[(String, f32)]) -> impl Fn(f32) -> f32 {
 pub fn fuse(lexical: &[(String, f32)], semantic: &[(String, f32)], fusion: Fusion) -> Vec<Fused> {
     let mut by_id: HashMap<&str, Fused> = HashMap::new();
     for (i, (id, s)) in lexical.iter().enumerate() {
-        by_id.entry(id).or_insert_with(|| blank(id)).lexical.get_or_insert((i + 1, *s));
+        by_id
+            .entry(id)
+            .or_insert_with(|| blank(id))
+            .lexical
+            .get_or_insert((i + 1, *s));
     }
     for (i, (id, s)) in semantic.iter().enumerate() {
-        by_id.entry(id).or_insert_with(|| blank(id)).semantic.get_or_insert((i + 1, *s));
+        by_id
+            .entry(id)
+            .or_insert_with(|| blank(id))
+            .semantic
+            .get_or_insert((i + 1, *s));
     }
     let lex_norm = min_max(lexical);
     let sem_norm = min_max(semantic);
@@ -49,7 +61,9 @@ pub fn fuse(lexical: &[(String, f32)], semantic: &[(String, f32)], fusion: Fusio
         .map(|mut f| {
             f.fused_score = match fusion {
                 Fusion::Rrf { k, semantic_weight } => {
-                    let part = |r: Option<(usize, f32)>| r.map_or(0.0, |(rank, _)| 1.0 / (k + rank as f32));
+                    let part = |r: Option<(usize, f32)>| {
+                        r.map_or(0.0, |(rank, _)| 1.0 / (k + rank as f32))
+                    };
                     (1.0 - semantic_weight) * part(f.lexical) + semantic_weight * part(f.semantic)
                 }
                 Fusion::Normalized { semantic_weight } => {
@@ -64,7 +78,11 @@ pub fn fuse(lexical: &[(String, f32)], semantic: &[(String, f32)], fusion: Fusio
     out.sort_by(|a, b| {
         b.fused_score
             .total_cmp(&a.fused_score)
-            .then_with(|| a.lexical.map_or(usize::MAX, |r| r.0).cmp(&b.lexical.map_or(usize::MAX, |r| r.0)))
+            .then_with(|| {
+                a.lexical
+                    .map_or(usize::MAX, |r| r.0)
+                    .cmp(&b.lexical.map_or(usize::MAX, |r| r.0))
+            })
             .then_with(|| a.id.cmp(&b.id))
     });
     out
@@ -91,7 +109,14 @@ mod tests {
     fn rrf_rewards_agreement() {
         let lex = list(&[("a", 9.0), ("b", 5.0), ("c", 1.0)]);
         let sem = list(&[("b", 0.9), ("d", 0.8), ("a", 0.7)]);
-        let fused = fuse(&lex, &sem, Fusion::Rrf { k: 60.0, semantic_weight: 0.5 });
+        let fused = fuse(
+            &lex,
+            &sem,
+            Fusion::Rrf {
+                k: 60.0,
+                semantic_weight: 0.5,
+            },
+        );
         let ids: Vec<&str> = fused.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(&ids[..2], &["a", "b"]);
         let a = &fused[0];
@@ -104,19 +129,54 @@ mod tests {
     fn normalized_combination_follows_the_weight() {
         let lex = list(&[("a", 10.0), ("b", 0.0)]);
         let sem = list(&[("b", 0.9), ("a", 0.5)]);
-        let only_sem = fuse(&lex, &sem, Fusion::Normalized { semantic_weight: 1.0 });
+        let only_sem = fuse(
+            &lex,
+            &sem,
+            Fusion::Normalized {
+                semantic_weight: 1.0,
+            },
+        );
         assert_eq!(only_sem[0].id, "b");
-        let only_lex = fuse(&lex, &sem, Fusion::Normalized { semantic_weight: 0.0 });
+        let only_lex = fuse(
+            &lex,
+            &sem,
+            Fusion::Normalized {
+                semantic_weight: 0.0,
+            },
+        );
         assert_eq!(only_lex[0].id, "a");
-        let mid = fuse(&lex, &sem, Fusion::Normalized { semantic_weight: 0.5 });
+        let mid = fuse(
+            &lex,
+            &sem,
+            Fusion::Normalized {
+                semantic_weight: 0.5,
+            },
+        );
         assert!((mid[0].fused_score - 0.5).abs() < 1e-6);
     }
 
     #[test]
     fn empty_lists_fuse_to_nothing_and_one_side_passes_through() {
-        assert!(fuse(&[], &[], Fusion::Rrf { k: 60.0, semantic_weight: 0.5 }).is_empty());
+        assert!(fuse(
+            &[],
+            &[],
+            Fusion::Rrf {
+                k: 60.0,
+                semantic_weight: 0.5
+            }
+        )
+        .is_empty());
         let sem = list(&[("x", 0.3), ("y", 0.2)]);
-        let fused = fuse(&[], &sem, Fusion::Normalized { semantic_weight: 0.7 });
-        assert_eq!(fused.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), vec!["x", "y"]);
+        let fused = fuse(
+            &[],
+            &sem,
+            Fusion::Normalized {
+                semantic_weight: 0.7,
+            },
+        );
+        assert_eq!(
+            fused.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+            vec!["x", "y"]
+        );
     }
 }

@@ -1,3 +1,4 @@
 mod cli_lexical;
 mod corpus;
+mod embed;
 pub mod util;

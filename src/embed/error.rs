@@ -1,0 +1,78 @@
+//! Errors of the embedding engine, each classified as the user's fault or ours.
+
+use std::path::PathBuf;
+
+use crate::error::Fault;
+
+/// What can go wrong while loading the model or embedding text.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// The model directory does not exist or holds no usable model files.
+    #[error(
+        "no embedding model in {dir}: {reason} (run models/fetch.sh first, or set ENVKB_MODEL_DIR)"
+    )]
+    ModelDirInvalid { dir: PathBuf, reason: String },
+
+    /// A model file could not be read.
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The packed weights file ends before the data its header promises.
+    #[error("weights file {path} is truncated: {detail} (re-run models/fetch.sh)")]
+    TruncatedWeights { path: PathBuf, detail: String },
+
+    /// The weights file is not in a format this engine understands, or is corrupt.
+    #[error("weights file {path} is invalid: {detail}")]
+    InvalidWeights { path: PathBuf, detail: String },
+
+    /// The tokenizer file is not valid JSON for a tokenizer, or does not match the model.
+    #[error("tokenizer {path} is invalid: {detail}")]
+    BadTokenizer { path: PathBuf, detail: String },
+
+    /// An input text is empty or only whitespace (or invisible joiners such as ZWNJ).
+    #[error("text #{index} is empty or only whitespace; nothing to embed")]
+    EmptyInput { index: usize },
+
+    /// Tokenizing an input failed.
+    #[error("cannot tokenize text #{index}: {detail}")]
+    Tokenize { index: usize, detail: String },
+
+    /// The embedding queue is full; try again later.
+    #[error("the embedding queue is full ({capacity} requests waiting); retry later")]
+    Busy { capacity: usize },
+
+    /// The embedding thread has stopped (it panicked or was shut down).
+    #[error("the embedding thread is not running")]
+    ServiceStopped,
+
+    /// An invalid option (for example zero threads).
+    #[error("invalid embedding option: {0}")]
+    InvalidOption(String),
+
+    /// The tensor library failed during a forward pass.
+    #[error("model computation failed: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+impl EmbedError {
+    /// Whether this error is the user's to fix or ours.
+    pub fn fault(&self) -> Fault {
+        match self {
+            EmbedError::ModelDirInvalid { .. }
+            | EmbedError::Io { .. }
+            | EmbedError::TruncatedWeights { .. }
+            | EmbedError::InvalidWeights { .. }
+            | EmbedError::BadTokenizer { .. }
+            | EmbedError::EmptyInput { .. }
+            | EmbedError::Busy { .. }
+            | EmbedError::InvalidOption(_) => Fault::User,
+            EmbedError::Tokenize { .. } | EmbedError::ServiceStopped | EmbedError::Compute(_) => {
+                Fault::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The local embedding engine: multilingual-e5-small on the CPU with candle.
+//!
+//! Owns turning (already normalized) text into L2-normalized 384-dimensional vectors:
+//! model files and where they come from (`source`, `packed`), the network (`bert`),
+//! tokenization with the E5 prefixes (`tokenize`), pooling and windowing (`pool`),
+//! the encoder that ties them together (`encoder`), and the dedicated embedding thread
+//! that async code talks to (`service`). It does not normalize Persian text, store
+//! vectors or search them.
+//!
+//! ```no_run
+//! use envkb::embed::{Encoder, ModelSource};
+//! let enc = Encoder::load(&ModelSource::from_env()?)?;
+//! let v = enc.embed_queries(&["قانون حفاظت از محیط زیست"])?;
+//! assert_eq!(v[0].len(), enc.dim());
+//! # Ok::<(), envkb::embed::EmbedError>(())
+//! ```
+
+mod bert;
+mod encoder;
+mod error;
+pub mod packed;
+pub mod pool;
+mod q4q8;
+mod service;
+mod source;
+mod tokenize;
+
+pub use bert::{LinearMode, SMALL_ROWS};
+pub use encoder::{Encoder, EncoderOptions};
+pub use error::EmbedError;
+pub use service::{EmbedHandle, EmbedResult, EmbedService, Reply};
+pub use source::{ModelSource, DEFAULT_MODEL_DIR, MODEL_DIR_ENV, PACKED_FILE, TOKENIZER_FILE};
+pub use tokenize::TextKind;
