@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`text`] normalizes and analyzes Persian and English; [`ingest`]
 //! loads files and cuts them into structure-aware chunks; [`lexical`] keeps them in a
-//! tantivy index and answers BM25 queries; [`eval`] scores retrieval on question sets;
+//! tantivy index and answers BM25 queries; [`vector`] keeps one embedding per chunk
+//! and answers cosine top-k queries; [`eval`] scores retrieval on question sets;
 //! [`cli`] drives it all from the command line.
 
 pub mod cli;
@@ -12,5 +13,6 @@ pub mod indexer;
 pub mod ingest;
 pub mod lexical;
 pub mod text;
+pub mod vector;
 
 pub use error::{Error, Fault, Result};
