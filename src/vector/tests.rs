@@ -305,13 +305,13 @@ fn int8_and_approximate_recall_at_10() {
         assert!(r8 >= 0.95, "int8 recall@10 {r8} with {f:?}");
         assert!(ra >= 0.95, "approximate recall@10 {ra} with {f:?}");
     }
-    // Changes drop the inverted file; search stays exact until it is prepared again.
+    // Changes drop the inverted file; search scans int8 until it is prepared again.
     s.remove_doc("doc0");
     assert!(!s.has_ann());
     let q = &vs[n];
     assert_eq!(
         s.search_with(q, 10, &Filters::default(), Method::Approx),
-        s.search_with(q, 10, &Filters::default(), Method::Exact)
+        s.search_with(q, 10, &Filters::default(), Method::Int8)
     );
     s.prepare();
     assert!(s.has_ann());
