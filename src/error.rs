@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::eval::EvalError;
 use crate::ingest::IngestError;
 use crate::lexical::{FilterError, LexicalError, QueryError};
+use crate::vector::VectorError;
 
 /// Who caused an error: decides exit codes and HTTP statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub enum Error {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Lexical(#[from] LexicalError),
+    #[error(transparent)]
+    Vector(#[from] VectorError),
     #[error(transparent)]
     Eval(#[from] EvalError),
     #[error("{0}")]
@@ -53,6 +56,7 @@ impl Error {
             Error::Embed(e) => return e.fault(),
             Error::Ingest(e) => !matches!(e, IngestError::Io(_)),
             Error::Lexical(e) => e.is_user_fault(),
+            Error::Vector(e) => e.is_user_fault(),
             Error::Eval(_) => true,
             Error::Usage(_) => true,
         };

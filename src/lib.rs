@@ -3,7 +3,8 @@
 //! Data flows one way: [`text`] normalizes and analyzes Persian and English; [`ingest`]
 //! loads files and cuts them into structure-aware chunks; [`lexical`] keeps them in a
 //! tantivy index and answers BM25 queries; [`embed`] runs the multilingual-e5-small
-//! encoder on the CPU; [`search`] fuses lexical and semantic rankings; [`eval`] scores
+//! encoder on the CPU; [`vector`] keeps one embedding per chunk and answers cosine
+//! top-k queries; [`search`] fuses lexical and semantic rankings; [`eval`] scores
 //! retrieval on question sets;
 //! [`cli`] drives it all from the command line.
 
@@ -16,5 +17,6 @@ pub mod ingest;
 pub mod lexical;
 pub mod search;
 pub mod text;
+pub mod vector;
 
 pub use error::{Error, Fault, Result};

@@ -200,3 +200,12 @@ impl Retriever<'_> {
         })
     }
 }
+
+impl VectorIndex for crate::vector::VectorStore {
+    fn nearest(&self, query: &[f32], k: usize, filters: &Filters) -> Vec<(String, f32)> {
+        self.search(query, k, filters)
+            .into_iter()
+            .map(|(row, score)| (self.meta(row).chunk_id.clone(), score))
+            .collect()
+    }
+}

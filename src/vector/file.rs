@@ -1,0 +1,255 @@
+//! The vector file: writing it durably, reading and verifying it, removing leftovers.
+//! The layout is documented in the parent module.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use super::{ChunkMeta, VectorError, VectorStore};
+use crate::text::Lang;
+
+/// Bumped when the layout changes incompatibly.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"ENVKBVEC";
+const HEADER: usize = 64;
+const PREFIX: &str = "vectors-";
+const SUFFIX: &str = ".bin";
+
+/// The file name of a generation's vectors.
+pub fn file_name(generation: u64) -> String {
+    format!("{PREFIX}{generation:08}{SUFFIX}")
+}
+
+fn str_len(s: &str) -> usize {
+    4 + s.len()
+}
+
+fn record_len(m: &ChunkMeta) -> usize {
+    str_len(&m.chunk_id)
+        + str_len(&m.doc_id)
+        + 32
+        + str_len(&m.doc_type)
+        + 1
+        + 5
+        + 1
+        + m.status.as_deref().map_or(0, str_len)
+}
+
+/// Writes to a file and feeds the checksum.
+struct Hashed<W: Write> {
+    out: W,
+    hasher: blake3::Hasher,
+}
+
+impl<W: Write> Hashed<W> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hasher.update(bytes);
+        self.out.write_all(bytes)
+    }
+
+    fn put_str(&mut self, s: &str) -> io::Result<()> {
+        let len = u32::try_from(s.len()).map_err(io::Error::other)?;
+        self.put(&len.to_le_bytes())?;
+        self.put(s.as_bytes())
+    }
+}
+
+impl VectorStore {
+    /// Writes the store durably as `vectors-{generation:08}.bin` in `dir` and returns
+    /// that name (to record in the manifest before the tantivy commit).
+    pub fn write(&self, dir: &Path, generation: u64) -> io::Result<String> {
+        let name = file_name(generation);
+        let tmp = dir.join(format!("{name}.tmp"));
+        let dim = u32::try_from(self.dim).map_err(io::Error::other)?;
+        let payload = self.data.len() * 4 + self.meta.iter().map(record_len).sum::<usize>();
+        let mut head = [0u8; HEADER];
+        head[0..8].copy_from_slice(MAGIC);
+        head[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        head[12..16].copy_from_slice(&dim.to_le_bytes());
+        head[16..24].copy_from_slice(&(self.len() as u64).to_le_bytes());
+        head[24..32].copy_from_slice(&(payload as u64).to_le_bytes());
+
+        let file = fs::File::create(&tmp)?;
+        let mut w = Hashed {
+            out: BufWriter::with_capacity(1 << 20, file),
+            hasher: blake3::Hasher::new(),
+        };
+        w.hasher.update(&head[..32]);
+        // The checksum goes in the header, so the header is written last, in place.
+        w.out.write_all(&head)?;
+        let mut buf = Vec::with_capacity(64 * 1024);
+        for chunk in self.data.chunks(16 * 1024) {
+            buf.clear();
+            buf.extend(chunk.iter().flat_map(|x| x.to_le_bytes()));
+            w.put(&buf)?;
+        }
+        for m in &self.meta {
+            w.put_str(&m.chunk_id)?;
+            w.put_str(&m.doc_id)?;
+            w.put(&m.content_hash)?;
+            w.put_str(&m.doc_type)?;
+            w.put(&[match m.lang {
+                Lang::Fa => 0,
+                Lang::En => 1,
+            }])?;
+            w.put(&[u8::from(m.year.is_some())])?;
+            w.put(&m.year.unwrap_or(0).to_le_bytes())?;
+            w.put(&[u8::from(m.status.is_some())])?;
+            if let Some(s) = &m.status {
+                w.put_str(s)?;
+            }
+        }
+        let checksum = w.hasher.finalize();
+        let mut file = w.out.into_inner().map_err(|e| e.into_error())?;
+        head[32..64].copy_from_slice(checksum.as_bytes());
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&head)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, dir.join(&name))?;
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(name)
+    }
+
+    /// Reads and verifies a vector file, then builds the in-memory indexes (int8 codes,
+    /// and the inverted file when the store is at least the default threshold).
+    pub fn read(dir: &Path, name: &str) -> Result<VectorStore, VectorError> {
+        let path = dir.join(name);
+        let bytes = fs::read(&path)?;
+        let corrupt = |detail: String| VectorError::Corrupt {
+            file: path.clone(),
+            detail,
+        };
+        if bytes.len() < HEADER {
+            return Err(corrupt(format!(
+                "truncated: {} bytes, shorter than the {HEADER}-byte header",
+                bytes.len()
+            )));
+        }
+        if &bytes[0..8] != MAGIC {
+            return Err(corrupt("not an envkb vector file (bad magic)".into()));
+        }
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+        let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        let version = u32_at(8);
+        if version != FORMAT_VERSION {
+            return Err(VectorError::Format {
+                file: path.clone(),
+                found: version,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let (dim, count, payload_len) = (u32_at(12) as usize, u64_at(16), u64_at(24));
+        let actual = (bytes.len() - HEADER) as u64;
+        if payload_len != actual {
+            return Err(corrupt(format!(
+                "header promises {payload_len} payload bytes, file has {actual} (truncated or appended)"
+            )));
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&bytes[..32]);
+        hasher.update(&bytes[HEADER..]);
+        if hasher.finalize().as_bytes() != &bytes[32..64] {
+            return Err(corrupt("checksum mismatch".into()));
+        }
+        // The checksum matched, so what follows was written by us; still parse defensively.
+        let count = usize::try_from(count).map_err(|_| corrupt("row count too large".into()))?;
+        let floats = count
+            .checked_mul(dim)
+            .filter(|n| n.checked_mul(4).is_some_and(|b| b <= actual as usize))
+            .ok_or_else(|| corrupt(format!("{count} rows of {dim} floats do not fit")))?;
+        let payload = &bytes[HEADER..];
+        let mut store = VectorStore::new(dim);
+        store.data = payload[..floats * 4]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect();
+        if store.data.iter().any(|x| !x.is_finite()) {
+            return Err(corrupt("a vector has a non-finite value".into()));
+        }
+        let mut r = Reader {
+            bytes: payload,
+            at: floats * 4,
+        };
+        let mut read_meta = || -> Option<ChunkMeta> {
+            let chunk_id = r.string()?;
+            let doc_id = r.string()?;
+            let content_hash = r.take(32)?.try_into().ok()?;
+            let doc_type = r.string()?;
+            let lang = match r.take(1)?[0] {
+                0 => Lang::Fa,
+                1 => Lang::En,
+                _ => return None,
+            };
+            let has_year = r.take(1)?[0] == 1;
+            let year = u32::from_le_bytes(r.take(4)?.try_into().ok()?);
+            let status = match r.take(1)?[0] {
+                0 => None,
+                1 => Some(r.string()?),
+                _ => return None,
+            };
+            Some(ChunkMeta {
+                chunk_id,
+                doc_id,
+                content_hash,
+                doc_type,
+                lang,
+                year: has_year.then_some(year),
+                status,
+            })
+        };
+        let mut metas = Vec::with_capacity(count);
+        for row in 0..count {
+            metas.push(read_meta().ok_or_else(|| corrupt(format!("bad record of row {row}")))?);
+        }
+        if r.at != payload.len() {
+            return Err(corrupt("bytes left after the last record".into()));
+        }
+        for (row, meta) in metas.into_iter().enumerate() {
+            if store.by_chunk.contains_key(&meta.chunk_id) {
+                return Err(corrupt(format!("chunk {:?} appears twice", meta.chunk_id)));
+            }
+            store.index_row(meta, row * dim);
+        }
+        store.prepare();
+        Ok(store)
+    }
+
+    /// Removes vector files other than `keep` (older generations, crashed writes).
+    pub fn remove_others(dir: &Path, keep: &str) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(PREFIX)
+                && (name.ends_with(SUFFIX) || name.ends_with(".tmp"))
+                && name != keep
+            {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len())?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Some(s)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
+        String::from_utf8(self.take(len)?.to_vec()).ok()
+    }
+}
