@@ -33,6 +33,8 @@ pub enum Error {
     Vector(#[from] VectorError),
     #[error(transparent)]
     Eval(#[from] EvalError),
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
     #[error("{0}")]
     Usage(String),
 }
@@ -54,6 +56,8 @@ impl Error {
     pub fn fault(&self) -> Fault {
         let user = match self {
             Error::Embed(e) => return e.fault(),
+            Error::Search(crate::search::SearchError::Embed(e)) => return e.fault(),
+            Error::Search(crate::search::SearchError::Lexical(e)) => e.is_user_fault(),
             Error::Ingest(e) => !matches!(e, IngestError::Io(_)),
             Error::Lexical(e) => e.is_user_fault(),
             Error::Vector(e) => e.is_user_fault(),

@@ -10,9 +10,84 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::ingest::{find_files, load_document, ChunkLimits, FoundFile, IngestError, Skipped};
-use crate::lexical::LexicalIndex;
+use crate::embed::Encoder;
+use crate::ingest::{
+    find_files, load_document, ChunkLimits, Document, FoundFile, IngestError, Skipped,
+};
+use crate::lexical::{LexicalHit, LexicalIndex};
+use crate::text::{normalize_for_embedding, Lang};
+use crate::vector::{ChunkMeta, VectorStore};
 use crate::Result;
+
+/// The encoder to embed chunks with, and a name for it recorded in the manifest.
+pub struct Embedding<'a> {
+    pub encoder: &'a Encoder,
+    pub model_id: String,
+}
+
+/// A chunk waiting for its vector.
+struct Pending {
+    meta: ChunkMeta,
+    text: String,
+}
+
+/// The text a chunk is embedded from: its breadcrumb (title, headings, article) gives the
+/// model the context a bare clause lacks; normalized like the index.
+pub fn embedding_text(breadcrumb: &[String], text: &str) -> String {
+    normalize_for_embedding(&format!("{}\n{}", breadcrumb.join(" > "), text))
+}
+
+fn pending(
+    text: String,
+    chunk_id: &str,
+    doc_id: &str,
+    doc_type: &str,
+    lang: Lang,
+    year: Option<u32>,
+    status: Option<&str>,
+) -> Pending {
+    Pending {
+        meta: ChunkMeta {
+            chunk_id: chunk_id.to_string(),
+            doc_id: doc_id.to_string(),
+            content_hash: *blake3::hash(text.as_bytes()).as_bytes(),
+            doc_type: doc_type.to_string(),
+            lang,
+            year,
+            status: status.map(str::to_string),
+        },
+        text,
+    }
+}
+
+fn pending_from_document(doc: &Document) -> Vec<Pending> {
+    doc.chunks
+        .iter()
+        .map(|c| {
+            pending(
+                embedding_text(&c.breadcrumb, &c.text),
+                &c.id,
+                &doc.id,
+                &doc.doc_type,
+                c.lang,
+                doc.meta.year,
+                doc.meta.status.as_deref(),
+            )
+        })
+        .collect()
+}
+
+fn pending_from_hit(h: &LexicalHit) -> Pending {
+    pending(
+        embedding_text(&h.breadcrumb, &h.text),
+        &h.chunk_id,
+        &h.doc_id,
+        &h.doc_type,
+        crate::lexical::hit_lang(h),
+        h.year,
+        h.status.as_deref(),
+    )
+}
 
 /// What a run did.
 #[derive(Debug, Default, Serialize)]
@@ -25,6 +100,12 @@ pub struct IndexReport {
     pub documents: usize,
     pub chunks: u64,
     pub skipped: Vec<Skipped>,
+    /// Chunks embedded in this run, and those whose vectors came from the cache.
+    pub embedded: usize,
+    pub embeddings_reused: usize,
+    /// Chunks with a vector after the run (0 when the index has no semantic side).
+    pub vectors: usize,
+    pub warnings: Vec<String>,
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
 }
@@ -37,6 +118,8 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
 pub trait Progress {
     fn start(&mut self, _total_files: usize) {}
     fn file_done(&mut self, _path: &Path) {}
+    fn embedding(&mut self, _total_chunks: usize) {}
+    fn embedded(&mut self, _chunks: usize) {}
     fn finish(&mut self) {}
 }
 
@@ -55,6 +138,7 @@ pub fn index_paths(
     index: &mut LexicalIndex,
     roots: &[PathBuf],
     progress: &mut dyn Progress,
+    embedding: Option<&Embedding<'_>>,
 ) -> Result<IndexReport> {
     let started = Instant::now();
     let mut report = IndexReport::default();
@@ -67,6 +151,35 @@ pub fn index_paths(
     let canon_roots: Vec<PathBuf> = roots.iter().map(|r| canonical(r)).collect();
     report.files_seen = files.len();
     progress.start(files.len());
+    // The semantic side: the committed store when it was made by this model, and the
+    // documents whose chunks still lack vectors (an index first built without the model).
+    let mut store: Option<VectorStore> = None;
+    let mut backlog: Vec<Pending> = Vec::new();
+    if let Some(e) = embedding {
+        let m = index.manifest();
+        let committed = match (&m.vectors, &m.model) {
+            (Some(name), Some(model)) if *model == e.model_id => {
+                Some(VectorStore::read(index.dir(), name)?)
+            }
+            _ => None,
+        };
+        let s = committed.unwrap_or_else(|| VectorStore::new(e.encoder.dim()));
+        let lacking: Vec<String> = m
+            .documents
+            .keys()
+            .filter(|id| s.row_of(&crate::ingest::chunk_id(id, 0)).is_none())
+            .cloned()
+            .collect();
+        for id in lacking {
+            backlog.extend(index.document_chunks(&id)?.iter().map(pending_from_hit));
+        }
+        store = Some(s);
+    } else if index.manifest().vectors.is_some() {
+        report.warnings.push(
+            "no model files: this index loses its semantic side; run models/fetch.sh and index again to rebuild it".into(),
+        );
+    }
+    let mut to_embed: Vec<Pending> = Vec::new();
     let mut session = index.begin()?;
     let mut seen_paths: HashSet<PathBuf> = HashSet::new();
     let mut ids_this_run: HashSet<String> = HashSet::new();
@@ -75,9 +188,12 @@ pub fn index_paths(
         seen_paths.insert(path.clone());
         let outcome = index_one(&mut session, file, &path, &mut ids_this_run);
         match outcome {
-            Ok(Some(chunks)) => {
+            Ok(Some(doc)) => {
                 report.indexed += 1;
-                report.chunks_written += chunks;
+                report.chunks_written += doc.chunks.len();
+                if store.is_some() {
+                    to_embed.extend(pending_from_document(&doc));
+                }
             }
             Ok(None) => report.unchanged += 1,
             Err(reason) => {
@@ -113,7 +229,36 @@ pub fn index_paths(
         session.remove(&id);
         report.removed += 1;
     }
-    session.commit()?;
+    // Vectors: drop those of documents that changed or left, reuse what the cache has,
+    // embed the rest, and commit them with the index.
+    if let (Some(store), Some(e)) = (store.as_mut(), embedding) {
+        let live = &session.manifest().documents;
+        let stale: HashSet<String> = store
+            .chunk_ids()
+            .filter_map(|c| c.rsplit_once('#').map(|(d, _)| d.to_string()))
+            .filter(|d| !live.contains_key(d) || to_embed.iter().any(|p| &p.meta.doc_id == d))
+            .collect();
+        let cache = store.clone();
+        for d in &stale {
+            store.remove_doc(d);
+        }
+        backlog.retain(|p| live.contains_key(&p.meta.doc_id) && !stale.contains(&p.meta.doc_id));
+        to_embed.extend(backlog);
+        let (embedded, reused) = embed_into(store, &cache, to_embed, e.encoder, progress)?;
+        report.embedded = embedded;
+        report.embeddings_reused = reused;
+        report.vectors = store.len();
+        session.set_model(Some(e.model_id.clone()));
+        let store = &*store;
+        session.commit_with(|dir, generation| store.write(dir, generation).map(Some))?;
+        if let Some(name) = &index.manifest().vectors {
+            VectorStore::remove_others(index.dir(), name);
+        }
+    } else {
+        session.set_model(None);
+        session.commit()?;
+        VectorStore::remove_others(index.dir(), "");
+    }
     progress.finish();
     report.documents = index.manifest().documents.len();
     report.chunks = index.manifest().chunk_count();
@@ -121,14 +266,14 @@ pub fn index_paths(
     Ok(report)
 }
 
-/// Indexes one file: `Ok(Some(chunks))` when written, `Ok(None)` when unchanged,
+/// Indexes one file: `Ok(Some(document))` when written, `Ok(None)` when unchanged,
 /// `Err(reason)` when skipped.
 fn index_one(
     session: &mut crate::lexical::IndexSession<'_>,
     file: &FoundFile,
     path: &Path,
     ids_this_run: &mut HashSet<String>,
-) -> std::result::Result<Option<usize>, String> {
+) -> std::result::Result<Option<Document>, String> {
     crate::ingest::Format::from_path(&file.path).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&file.path).map_err(|e| IngestError::Io(e).to_string())?;
     if !ids_this_run.insert(file.doc_id.clone()) {
@@ -158,5 +303,42 @@ fn index_one(
     session
         .add(&doc)
         .map_err(|e| format!("could not be written to the index: {e}"))?;
-    Ok(Some(doc.chunks.len()))
+    Ok(Some(doc))
+}
+
+/// Batch size for embedding chunks: small, length-sorted batches were fastest on 2 cores.
+const EMBED_BATCH: usize = 8;
+
+/// Embeds `pending` chunks into `store`, taking vectors from `cache` when the text is
+/// unchanged. Returns (embedded, reused).
+fn embed_into(
+    store: &mut VectorStore,
+    cache: &VectorStore,
+    pending: Vec<Pending>,
+    encoder: &Encoder,
+    progress: &mut dyn Progress,
+) -> Result<(usize, usize)> {
+    let mut fresh = Vec::new();
+    let mut reused = 0;
+    for p in pending {
+        if let Some(v) = cache.vector_by_hash(&p.meta.content_hash) {
+            let v = v.to_vec();
+            store.push(p.meta, &v)?;
+            reused += 1;
+        } else {
+            fresh.push(p);
+        }
+    }
+    progress.embedding(fresh.len());
+    fresh.sort_by_key(|p| p.text.len());
+    let embedded = fresh.len();
+    for batch in fresh.chunks(EMBED_BATCH) {
+        let texts: Vec<&str> = batch.iter().map(|p| p.text.as_str()).collect();
+        let vectors = encoder.embed_passages(&texts)?;
+        for (p, v) in batch.iter().zip(vectors) {
+            store.push(p.meta.clone(), &v)?;
+        }
+        progress.embedded(batch.len());
+    }
+    Ok((embedded, reused))
 }

@@ -5,7 +5,7 @@ use indicatif::ProgressBar;
 
 use super::output::{bar, print_json};
 use super::Cli;
-use crate::indexer::{index_paths, Progress};
+use crate::indexer::{index_paths, Embedding, Progress};
 use crate::lexical::LexicalIndex;
 use crate::text::AnalyzerOptions;
 use crate::Error;
@@ -20,7 +20,7 @@ pub struct IndexArgs {
     pub json: bool,
 }
 
-struct Bar(Option<ProgressBar>);
+struct Bar(Option<ProgressBar>, Option<ProgressBar>);
 
 impl Progress for Bar {
     fn start(&mut self, total: usize) {
@@ -31,8 +31,19 @@ impl Progress for Bar {
             b.inc(1);
         }
     }
-    fn finish(&mut self) {
+    fn embedding(&mut self, total: usize) {
         if let Some(b) = self.0.take() {
+            b.finish_and_clear();
+        }
+        self.1 = Some(bar(total as u64, "embedding chunks"));
+    }
+    fn embedded(&mut self, n: usize) {
+        if let Some(b) = &self.1 {
+            b.inc(n as u64);
+        }
+    }
+    fn finish(&mut self) {
+        for b in [self.0.take(), self.1.take()].into_iter().flatten() {
             b.finish_and_clear();
         }
     }
@@ -46,7 +57,23 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
     }
     let mut index = LexicalIndex::open_or_create(&cli.index, AnalyzerOptions::default())
         .map_err(Error::from)?;
-    let report = index_paths(&mut index, &args.paths, &mut Bar(None))?;
+    let model = super::model::load(&cli.model);
+    let embedding = match &model {
+        Ok(m) => Some(Embedding {
+            encoder: &m.encoder,
+            model_id: m.model_id.clone(),
+        }),
+        Err(why) => {
+            eprintln!("warning: no semantic index ({why}); indexing for lexical search only");
+            None
+        }
+    };
+    let report = index_paths(
+        &mut index,
+        &args.paths,
+        &mut Bar(None, None),
+        embedding.as_ref(),
+    )?;
     if args.json {
         return print_json(&report);
     }
@@ -65,6 +92,15 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
         report.documents,
         report.chunks
     );
+    if report.vectors > 0 {
+        println!(
+            "{} chunks embedded, {} reused from the cache; {} vectors in all",
+            report.embedded, report.embeddings_reused, report.vectors
+        );
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     for s in &report.skipped {
         println!("skipped {}: {}", s.path.display(), s.reason);
     }

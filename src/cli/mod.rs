@@ -7,6 +7,7 @@
 mod embed;
 mod eval;
 mod index;
+mod model;
 mod output;
 mod search;
 mod stats;
@@ -25,6 +26,9 @@ pub struct Cli {
     /// Index directory.
     #[arg(long, global = true, env = "ENVKB_INDEX", default_value = "envkb-data")]
     pub index: PathBuf,
+
+    #[command(flatten)]
+    pub model: model::ModelArgs,
 
     #[command(subcommand)]
     pub command: Command,

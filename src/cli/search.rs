@@ -1,9 +1,12 @@
 use clap::Args;
 use serde::Serialize;
 
+use super::model::LoadedModel;
 use super::output::print_json;
 use super::Cli;
 use crate::lexical::{parse_query, Filters, LexicalHit, LexicalIndex};
+use crate::search::{Explain, HybridConfig, Mode, Retriever, Semantic};
+use crate::vector::VectorStore;
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -21,6 +24,13 @@ pub struct SearchArgs {
     /// Print JSON: {"hits": [{"doc_id", "chunk_id", "title", "breadcrumb", "snippet", "score", ...}]}.
     #[arg(long)]
     pub json: bool,
+    /// Retriever: lexical (BM25), semantic (embeddings) or hybrid (both, fused).
+    #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+    pub mode: Mode,
+    /// Show why each hit ranked where it did: lexical and semantic rank and score, fused
+    /// score, matched terms.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// One hit in the JSON contract.
@@ -44,6 +54,8 @@ pub struct HitJson<'a> {
     pub end: u64,
     pub source: &'a str,
     pub matched_terms: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<&'a Explain>,
 }
 
 impl<'a> HitJson<'a> {
@@ -67,6 +79,7 @@ impl<'a> HitJson<'a> {
             end: h.end,
             source: &h.source,
             matched_terms: &h.matched_terms,
+            explain: None,
         }
     }
 }
@@ -74,9 +87,25 @@ impl<'a> HitJson<'a> {
 #[derive(Serialize)]
 struct SearchJson<'a> {
     query: &'a str,
-    mode: &'static str,
+    mode: Mode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<&'a str>,
     filters: std::collections::BTreeMap<&'static str, String>,
     hits: Vec<HitJson<'a>>,
+}
+
+/// The vector store of an index, when it exists and was made by the loaded model.
+pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorStore, String> {
+    let m = index.manifest();
+    let Some(name) = &m.vectors else {
+        return Err("the index has no vectors; index again with the model files present".into());
+    };
+    if m.model.as_deref() != Some(model.model_id.as_str()) {
+        return Err(
+            "the index's vectors come from another model; index again to rebuild them".into(),
+        );
+    }
+    VectorStore::read(index.dir(), name).map_err(|e| e.to_string())
 }
 
 pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
@@ -84,33 +113,65 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
     let query = parse_query(&raw).map_err(Error::from)?;
     let filters = Filters::parse(&args.filters).map_err(Error::from)?;
     let index = LexicalIndex::open(&cli.index).map_err(Error::from)?;
-    let hits = index
-        .search(&query, &filters, usize::from(args.k))
+    let wants_model = args.mode != Mode::Lexical;
+    let model = if wants_model {
+        super::model::load(&cli.model)
+    } else {
+        Err(String::new())
+    };
+    let vectors = match &model {
+        Ok(m) => open_vectors(&index, m),
+        Err(why) => Err(why.clone()),
+    };
+    let semantic = match (&model, &vectors) {
+        (Ok(m), Ok(v)) => Some(Semantic {
+            encoder: &m.encoder,
+            vectors: v,
+        }),
+        _ => None,
+    };
+    let retriever = Retriever {
+        lexical: &index,
+        semantic,
+        config: HybridConfig::default(),
+        semantic_unavailable: vectors.as_ref().err().cloned(),
+    };
+    let results = retriever
+        .search(&query, &filters, usize::from(args.k), args.mode)
         .map_err(Error::from)?;
+    if let (Some(w), false) = (&results.warning, args.json) {
+        eprintln!("warning: {w}");
+    }
     if args.json {
         return print_json(&SearchJson {
             query: &raw,
-            mode: "lexical",
+            mode: results.mode,
+            warning: results.warning.as_deref(),
             filters: filters.describe(),
-            hits: hits
+            hits: results
+                .hits
                 .iter()
                 .enumerate()
-                .map(|(i, h)| HitJson::new(i + 1, h))
+                .map(|(i, h)| HitJson {
+                    explain: args.explain.then_some(&h.explain),
+                    ..HitJson::new(i + 1, &h.hit)
+                })
                 .collect(),
         });
     }
-    if hits.is_empty() {
+    if results.hits.is_empty() {
         println!("no results for {raw:?}");
         return Ok(());
     }
-    for (i, h) in hits.iter().enumerate() {
+    for (i, sh) in results.hits.iter().enumerate() {
+        let h = &sh.hit;
         let label = h
             .status
             .as_deref()
             .map(|s| format!(" [{s}]"))
             .unwrap_or_default();
         println!(
-            "{:>2}. {}  (score {:.2}){label}",
+            "{:>2}. {}  (score {:.3}){label}",
             i + 1,
             h.breadcrumb.join(" › "),
             h.score
@@ -120,6 +181,24 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
             h.snippet.marked("\x1b[1m", "\x1b[0m").replace('\n', " ")
         );
         println!("    {}", h.chunk_id);
+        if args.explain {
+            let e = &sh.explain;
+            let side = |r: Option<usize>, s: Option<f32>| match (r, s) {
+                (Some(r), Some(s)) => format!("#{r} ({s:.3})"),
+                _ => "-".to_string(),
+            };
+            println!(
+                "    explain: lexical {}, semantic {}, fused {:.3}; matched terms: {}",
+                side(e.lexical_rank, e.lexical_score),
+                side(e.semantic_rank, e.semantic_score),
+                e.fused_score,
+                if e.matched_terms.is_empty() {
+                    "-".to_string()
+                } else {
+                    e.matched_terms.join(", ")
+                }
+            );
+        }
     }
     Ok(())
 }

@@ -71,6 +71,12 @@ pub struct Manifest {
     pub generation: u64,
     pub analyzer: AnalyzerSettings,
     pub documents: BTreeMap<String, DocEntry>,
+    /// The vector file committed with this generation, when the index has a semantic side.
+    #[serde(default)]
+    pub vectors: Option<String>,
+    /// Which model made the vectors (vectors from another model are never mixed in).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 impl Manifest {
@@ -79,6 +85,8 @@ impl Manifest {
             generation: 0,
             analyzer: options.into(),
             documents: BTreeMap::new(),
+            vectors: None,
+            model: None,
         }
     }
 

@@ -637,6 +637,11 @@ impl IndexSession<'_> {
         &self.manifest
     }
 
+    /// Records which model the vectors committed next come from.
+    pub fn set_model(&mut self, model: Option<String>) {
+        self.manifest.model = model;
+    }
+
     /// Adds (or replaces) a document and all its chunks.
     pub fn add(&mut self, doc: &Document) -> Result<()> {
         let f = self.index.fields;
@@ -700,8 +705,19 @@ impl IndexSession<'_> {
     }
 
     /// Makes every change visible at once. A crash before this leaves the index as it was.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        self.commit_with(|_, _| Ok(None))
+    }
+
+    /// Commits, first calling `companion(dir, generation)` to write files that must change
+    /// together with the index (the vector store); the file name it returns is recorded in
+    /// the manifest, so the commit makes the index, manifest and companion visible at once.
+    pub fn commit_with(
+        mut self,
+        companion: impl FnOnce(&Path, u64) -> std::io::Result<Option<String>>,
+    ) -> Result<()> {
         self.manifest.generation += 1;
+        self.manifest.vectors = companion(&self.index.dir, self.manifest.generation)?;
         let name = self.manifest.write(&self.index.dir)?;
         let payload = serde_json::to_string(&manifest::Payload {
             format: manifest::FORMAT_VERSION,
