@@ -60,6 +60,7 @@ fn pending(
     }
 }
 
+/// Chunks of a document to embed.
 fn pending_from_document(doc: &Document) -> Vec<Pending> {
     doc.chunks
         .iter()
@@ -341,4 +342,22 @@ fn embed_into(
         progress.embedded(batch.len());
     }
     Ok((embedded, reused))
+}
+
+/// Embeds every chunk of `docs` into a new store (for temporary indexes such as `eval`'s).
+pub fn embed_documents(
+    docs: &[Document],
+    encoder: &Encoder,
+    progress: &mut dyn Progress,
+) -> Result<VectorStore> {
+    let mut store = VectorStore::new(encoder.dim());
+    let pending: Vec<Pending> = docs.iter().flat_map(pending_from_document).collect();
+    embed_into(
+        &mut store,
+        &VectorStore::new(encoder.dim()),
+        pending,
+        encoder,
+        progress,
+    )?;
+    Ok(store)
 }

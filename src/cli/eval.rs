@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde::Serialize;
 
 use super::output::{bar, print_json};
@@ -12,14 +12,10 @@ use crate::eval::{
 use crate::lexical::{
     query::find_lookup, FieldBoosts, Filters, LexicalIndex, Occurrence, ParsedQuery,
 };
+use crate::search::{fuse, Fusion, HybridConfig, Mode, Retriever, Semantic};
 use crate::text::AnalyzerOptions;
+use crate::vector::VectorStore;
 use crate::Error;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Lexical,
-}
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -32,8 +28,14 @@ pub struct EvalArgs {
     #[arg(long, required = true)]
     pub queries: PathBuf,
     /// Retriever to score.
-    #[arg(long, value_enum, default_value_t = Mode::Lexical)]
+    #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
     pub mode: Mode,
+    /// Also score a grid of fusion settings (RRF and normalized-score weights) and print them.
+    #[arg(long)]
+    pub sweep: bool,
+    /// Where embeddings of a --corpus are cached between runs (keyed by corpus and model).
+    #[arg(long, env = "ENVKB_CACHE", default_value = ".envkb-cache")]
+    pub cache: PathBuf,
     /// Print one JSON object with ndcg@10, mrr@10, recall@1, recall@5, recall@20, queries.
     #[arg(long)]
     pub json: bool,
@@ -89,6 +91,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
         persian_stopwords: !args.no_persian_stopwords,
     };
     let _tmp;
+    let mut corpus_docs = Vec::new();
     let (index, by_passage) = match &args.corpus {
         Some(corpus) => {
             let records: Vec<CorpusRecord> = read_jsonl(corpus).map_err(Error::from)?;
@@ -97,13 +100,15 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
                 LexicalIndex::open_or_create(tmp.path(), options).map_err(Error::from)?;
             let pb = bar(records.len() as u64, "indexing corpus");
             let mut session = index.begin().map_err(Error::from)?;
-            for r in &records {
-                session.add(&record_to_document(r)).map_err(Error::from)?;
+            let docs: Vec<_> = records.iter().map(record_to_document).collect();
+            for d in &docs {
+                session.add(d).map_err(Error::from)?;
                 pb.inc(1);
             }
             session.commit().map_err(Error::from)?;
             pb.finish_and_clear();
             _tmp = tmp;
+            corpus_docs = docs;
             (index, true)
         }
         None => (LexicalIndex::open(&cli.index).map_err(Error::from)?, false),
@@ -150,24 +155,111 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             r
         }
     };
+    // The semantic side: the index's own vectors, or (for a --corpus) cached embeddings.
+    let model = if args.mode == Mode::Lexical {
+        Err(String::new())
+    } else {
+        super::model::load(&cli.model)
+    };
+    let vectors: Result<VectorStore, String> = match (&model, by_passage) {
+        (Err(why), _) => Err(why.clone()),
+        (Ok(m), false) => super::search::open_vectors(&index, m),
+        (Ok(m), true) => cached_corpus_vectors(args, &corpus_docs, m).map_err(|e| e.to_string()),
+    };
+    if args.mode != Mode::Lexical {
+        if let Err(why) = &vectors {
+            return Err(Error::Usage(
+                format!("{:?} mode needs the model and vectors: {why}", args.mode).to_lowercase(),
+            )
+            .into());
+        }
+    }
+    let retriever = Retriever {
+        lexical: &index,
+        semantic: match (&model, &vectors) {
+            (Ok(m), Ok(v)) => Some(Semantic {
+                encoder: &m.encoder,
+                vectors: v,
+            }),
+            _ => None,
+        },
+        config: HybridConfig::default(),
+        semantic_unavailable: None,
+    };
     let pb = bar(queries.len() as u64, "querying");
     let no_filters = Filters::default();
     let mut failures = 0usize;
-    let (metrics, _per_query) = evaluate(&queries, relevant_of, |q| {
+    let mut lists = std::collections::HashMap::new();
+    for q in &queries {
         pb.inc(1);
-        let hits = match index.search(&question_query(&q.text), &no_filters, RETRIEVE_CHUNKS) {
-            Ok(h) => h,
-            Err(_) => {
-                failures += 1;
-                return Vec::new();
+        match retriever.ranked_lists(
+            &question_query(&q.text),
+            &no_filters,
+            args.mode,
+            RETRIEVE_CHUNKS,
+        ) {
+            Ok(l) => {
+                lists.insert(q.id.clone(), l);
             }
-        };
-        let ids = hits
-            .into_iter()
-            .map(|h| if by_passage { h.doc_id } else { h.chunk_id });
-        dedupe_ranked(ids).into_iter().take(RANK_DEPTH).collect()
-    });
+            Err(crate::search::SearchError::Lexical(_)) => failures += 1,
+            Err(e) => return Err(Error::from(e).into()),
+        }
+    }
     pb.finish_and_clear();
+    let score = |fusion: Option<Fusion>| {
+        evaluate(&queries, &relevant_of, |q| {
+            let Some((lex, sem)) = lists.get(&q.id) else {
+                return Vec::new();
+            };
+            let fused = match (args.mode, fusion) {
+                (Mode::Lexical, _) => fuse(
+                    lex,
+                    &[],
+                    Fusion::Normalized {
+                        semantic_weight: 0.0,
+                    },
+                ),
+                (Mode::Semantic, _) => fuse(
+                    &[],
+                    sem,
+                    Fusion::Normalized {
+                        semantic_weight: 1.0,
+                    },
+                ),
+                (Mode::Hybrid, f) => fuse(lex, sem, f.unwrap_or(retriever.config.fusion)),
+            };
+            let ids = fused.into_iter().map(|f| {
+                if by_passage {
+                    f.id.rsplit_once('#')
+                        .map_or(f.id.clone(), |(d, _)| d.to_string())
+                } else {
+                    f.id
+                }
+            });
+            dedupe_ranked(ids).into_iter().take(RANK_DEPTH).collect()
+        })
+        .0
+    };
+    let metrics = score(None);
+    if args.sweep && args.mode == Mode::Hybrid {
+        let mut grid = Vec::new();
+        for w in [0.5, 0.6, 0.7, 0.8, 0.9] {
+            grid.push(Fusion::Normalized { semantic_weight: w });
+            for k in [10.0, 30.0, 60.0] {
+                grid.push(Fusion::Rrf {
+                    k,
+                    semantic_weight: w,
+                });
+            }
+        }
+        for f in grid {
+            let m = score(Some(f));
+            eprintln!(
+                "{f:?}: {:.3} / {:.3} / {:.3} / {:.3} / {:.3}",
+                m.ndcg10, m.mrr10, m.recall1, m.recall5, m.recall20
+            );
+        }
+    }
     if args.json {
         return print_json(&EvalJson {
             metrics,
@@ -236,4 +328,40 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
         }
     }
     out
+}
+
+/// Embeddings of a JSONL corpus, cached under `--cache` by corpus content and model so
+/// repeated evaluations do not re-embed.
+fn cached_corpus_vectors(
+    args: &EvalArgs,
+    docs: &[crate::ingest::Document],
+    model: &super::model::LoadedModel,
+) -> anyhow::Result<VectorStore> {
+    let mut h = blake3::Hasher::new();
+    h.update(model.model_id.as_bytes());
+    for d in docs {
+        h.update(d.id.as_bytes());
+        h.update(d.hash.as_bytes());
+    }
+    let key = h.finalize().to_hex().to_string();
+    let dir = args.cache.join(format!("eval-{}", &key[..16]));
+    let name = crate::vector::file_name(1);
+    if let Ok(store) = VectorStore::read(&dir, &name) {
+        return Ok(store);
+    }
+    struct Bar(Option<indicatif::ProgressBar>);
+    impl crate::indexer::Progress for Bar {
+        fn embedding(&mut self, total: usize) {
+            self.0 = Some(bar(total as u64, "embedding corpus (cached for next time)"));
+        }
+        fn embedded(&mut self, n: usize) {
+            if let Some(b) = &self.0 {
+                b.inc(n as u64);
+            }
+        }
+    }
+    let store = crate::indexer::embed_documents(docs, &model.encoder, &mut Bar(None))?;
+    std::fs::create_dir_all(&dir)?;
+    store.write(&dir, 1)?;
+    Ok(store)
 }

@@ -24,6 +24,9 @@ struct Stats {
     by_status: BTreeMap<String, usize>,
     index_bytes: u64,
     source_bytes: u64,
+    /// Chunks with an embedding (0 when the index has no semantic side).
+    vectors: usize,
+    model: Option<String>,
 }
 
 pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
@@ -37,6 +40,13 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
         by_status: BTreeMap::new(),
         index_bytes: index.size_on_disk(),
         source_bytes: m.documents.values().map(|d| d.bytes).sum(),
+        vectors: match &m.vectors {
+            Some(name) => crate::vector::VectorStore::read(index.dir(), name)
+                .map_err(Error::from)?
+                .len(),
+            None => 0,
+        },
+        model: m.model.clone(),
     };
     for d in m.documents.values() {
         *stats.by_doc_type.entry(d.doc_type.clone()).or_default() += 1;
@@ -52,6 +62,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
     println!("index:      {}", cli.index.display());
     println!("documents:  {}", stats.documents);
     println!("chunks:     {}", stats.chunks);
+    println!("vectors:    {}", stats.vectors);
     println!(
         "on disk:    {:.1} MiB",
         stats.index_bytes as f64 / (1024.0 * 1024.0)

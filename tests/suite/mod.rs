@@ -1,3 +1,4 @@
+mod cli_hybrid;
 mod cli_lexical;
 mod corpus;
 mod embed;

@@ -1,0 +1,178 @@
+//! Hybrid retrieval end to end with the real model: cross-lingual search, explain data,
+//! the embedding cache on re-index, and the lexical fallback without model files.
+
+use super::util::*;
+
+fn models_dir() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    assert!(
+        dir.join("e5-small-q4.bin").is_file(),
+        "model files missing: run models/fetch.sh first"
+    );
+    dir.to_string_lossy().into_owned()
+}
+
+fn run_m(index: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--model-dir", &*Box::leak(models_dir().into_boxed_str())];
+    all.extend_from_slice(args);
+    json(index, &all)
+}
+
+#[test]
+fn cross_lingual_questions_find_passages_in_the_other_language() {
+    let ws = Workspace::new();
+    let report = run_m(&ws.index(), &["index", ws.kb().to_str().unwrap(), "--json"]);
+    assert_eq!(report["vectors"], report["chunks"], "{report}");
+    // English question, Persian passage (fa/note says this in Persian only).
+    let r = run_m(
+        &ws.index(),
+        &[
+            "search",
+            "--json",
+            "--mode",
+            "semantic",
+            "industrial wastewater treatment and water reuse in a tile factory",
+        ],
+    );
+    assert_eq!(r["hits"][0]["doc_id"], "fa/note", "{r}");
+    // Persian question, English passage (only the English ISO notes explain how aspects are
+    // identified). A small model prefers its own language when topics are close, so the English
+    // side is selected with a filter, which also shows filters apply before ranking.
+    let r = run_m(
+        &ws.index(),
+        &[
+            "search",
+            "--json",
+            "--mode",
+            "semantic",
+            "--filter",
+            "lang=en",
+            "سازمان چگونه جنبه‌های زیست‌محیطی فعالیت‌های خود را شناسایی می‌کند؟",
+        ],
+    );
+    assert_eq!(r["hits"][0]["chunk_id"], "en/sample-iso#0", "{r}");
+    assert!(r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["lang"] == "en"));
+    // Hybrid keeps the cross-lingual hit although BM25 cannot see it.
+    let r = run_m(
+        &ws.index(),
+        &[
+            "search",
+            "--json",
+            "--explain",
+            "industrial wastewater treatment and water reuse in a tile factory",
+        ],
+    );
+    assert_eq!(r["mode"], "hybrid");
+    let hit = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["doc_id"] == "fa/note")
+        .expect("fa/note in hybrid hits");
+    assert!(hit["explain"]["semantic_rank"].is_number(), "{hit}");
+    assert!(hit["explain"]["lexical_rank"].is_null(), "{hit}");
+    assert!(hit["explain"]["fused_score"].is_number());
+}
+
+#[test]
+fn explain_shows_both_sides_and_matched_terms() {
+    let ws = Workspace::new();
+    run_m(&ws.index(), &["index", ws.kb().to_str().unwrap(), "--json"]);
+    let r = run_m(
+        &ws.index(),
+        &[
+            "search",
+            "--json",
+            "--explain",
+            "groundwater protection education",
+        ],
+    );
+    let e = &r["hits"][0]["explain"];
+    assert_eq!(r["hits"][0]["doc_id"], "en/law-explainer", "{r}");
+    assert_eq!(e["lexical_rank"], 1, "{e}");
+    assert_eq!(e["semantic_rank"], 1, "{e}");
+    let terms: Vec<&str> = e["matched_terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(terms.contains(&"groundwat"), "{terms:?}");
+}
+
+#[test]
+fn reindex_embeds_only_what_changed() {
+    let ws = Workspace::new();
+    let first = run_m(&ws.index(), &["index", ws.kb().to_str().unwrap(), "--json"]);
+    assert_eq!(first["embedded"], first["chunks"]);
+    std::fs::write(
+        ws.kb().join("fa/note.txt"),
+        "یادداشت تازه درباره انرژی خورشیدی در بام کارخانه.\n",
+    )
+    .unwrap();
+    std::fs::remove_file(ws.kb().join("en/law-explainer.html")).unwrap();
+    let second = run_m(&ws.index(), &["index", ws.kb().to_str().unwrap(), "--json"]);
+    assert_eq!(second["embedded"], 1, "{second}");
+    assert_eq!(second["vectors"], second["chunks"], "{second}");
+    let r = run_m(
+        &ws.index(),
+        &[
+            "search",
+            "--json",
+            "--mode",
+            "semantic",
+            "solar panels on a factory roof",
+        ],
+    );
+    assert_eq!(r["hits"][0]["doc_id"], "fa/note", "{r}");
+    assert!(
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["doc_id"] != "en/law-explainer"),
+        "deleted document still has vectors: {r}"
+    );
+}
+
+#[test]
+fn without_model_files_search_falls_back_to_lexical_with_a_warning() {
+    let ws = Workspace::new();
+    run_m(&ws.index(), &["index", ws.kb().to_str().unwrap(), "--json"]);
+    let empty = tempfile::tempdir().unwrap();
+    let o = run(
+        &ws.index(),
+        &[
+            "--model-dir",
+            empty.path().to_str().unwrap(),
+            "search",
+            "groundwater",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: semantic search unavailable"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("en/law-explainer#0"));
+    let r = json(
+        &ws.index(),
+        &[
+            "--model-dir",
+            empty.path().to_str().unwrap(),
+            "search",
+            "--json",
+            "groundwater",
+        ],
+    );
+    assert_eq!(r["mode"], "lexical");
+    assert!(
+        r["warning"].as_str().unwrap().contains("models/fetch.sh"),
+        "{r}"
+    );
+}
