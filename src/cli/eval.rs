@@ -207,7 +207,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     }
     pb.finish_and_clear();
     let score = |fusion: Option<Fusion>| {
-        evaluate(&queries, &relevant_of, |q| {
+        evaluate(&queries, relevant_of, |q| {
             let Some((lex, sem)) = lists.get(&q.id) else {
                 return Vec::new();
             };

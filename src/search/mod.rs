@@ -15,6 +15,9 @@ use crate::embed::{EmbedError, Encoder};
 use crate::lexical::{Filters, LexicalError, LexicalHit, LexicalIndex, ParsedQuery};
 use crate::text::normalize_for_embedding;
 
+/// A ranked list of (chunk id, score), best first.
+pub type Ranked = Vec<(String, f32)>;
+
 /// Which retriever answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -109,7 +112,7 @@ impl Retriever<'_> {
         filters: &Filters,
         mode: Mode,
         depth: usize,
-    ) -> Result<(Vec<(String, f32)>, Vec<(String, f32)>), SearchError> {
+    ) -> Result<(Ranked, Ranked), SearchError> {
         let lexical = if mode == Mode::Semantic {
             Vec::new()
         } else {
