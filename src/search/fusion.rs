@@ -118,8 +118,9 @@ mod tests {
             },
         );
         let ids: Vec<&str> = fused.iter().map(|f| f.id.as_str()).collect();
-        assert_eq!(&ids[..2], &["a", "b"]);
-        let a = &fused[0];
+        // b (ranks 2 and 1) edges out a (ranks 1 and 3): 1/62 + 1/61 > 1/61 + 1/63.
+        assert_eq!(&ids[..2], &["b", "a"]);
+        let a = &fused[1];
         assert_eq!((a.lexical, a.semantic), (Some((1, 9.0)), Some((3, 0.7))));
         assert!((a.fused_score - (0.5 / 61.0 + 0.5 / 63.0)).abs() < 1e-6);
         assert_eq!(fused.len(), 4);

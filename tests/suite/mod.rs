@@ -1,5 +1,6 @@
 mod cli_hybrid;
 mod cli_lexical;
 mod corpus;
+mod crash;
 mod embed;
 pub mod util;
