@@ -12,7 +12,10 @@ use serde::Serialize;
 pub use fusion::{fuse, Fused, Fusion};
 
 use crate::embed::{EmbedError, Encoder};
-use crate::lexical::{Filters, LexicalError, LexicalHit, LexicalIndex, ParsedQuery};
+use crate::lexical::{Filters, LexicalError, LexicalHit, LexicalIndex, Occurrence, ParsedQuery};
+
+/// How many chunks are checked for `+`/`-` constraints before semantic hits are kept.
+const CONSTRAINT_DEPTH: usize = 2000;
 use crate::text::normalize_for_embedding;
 
 /// A ranked list of (chunk id, score), best first.
@@ -123,7 +126,7 @@ impl Retriever<'_> {
                 Err(e) => return Err(e.into()),
             }
         };
-        let semantic = match (&self.semantic, mode) {
+        let mut semantic = match (&self.semantic, mode) {
             (Some(s), Mode::Semantic | Mode::Hybrid) => {
                 let text = normalize_for_embedding(&query.positive_text());
                 let v = s.encoder.embed_queries(&[text])?;
@@ -131,6 +134,21 @@ impl Retriever<'_> {
             }
             _ => Vec::new(),
         };
+        // `+word` and `-word` are promises about the text: semantic hits must keep them too,
+        // so they are limited to chunks that satisfy the query lexically.
+        let constrained = query
+            .clauses
+            .iter()
+            .any(|c| c.occurrence != Occurrence::Should);
+        if constrained && !semantic.is_empty() {
+            let allowed: std::collections::HashSet<String> = self
+                .lexical
+                .search(query, filters, CONSTRAINT_DEPTH)?
+                .into_iter()
+                .map(|h| h.chunk_id)
+                .collect();
+            semantic.retain(|(id, _)| allowed.contains(id));
+        }
         Ok((lexical, semantic))
     }
 

@@ -102,6 +102,17 @@ fn explain_shows_both_sides_and_matched_terms() {
         .map(|t| t.as_str().unwrap())
         .collect();
     assert!(terms.contains(&"groundwat"), "{terms:?}");
+    // Exclusions hold on the semantic side too.
+    let r = run_m(&ws.index(), &["search", "--json", "organization -register"]);
+    assert!(!r["hits"].as_array().unwrap().is_empty());
+    assert!(
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["chunk_id"] != "en/sample-iso#1"),
+        "{r}"
+    );
 }
 
 #[test]

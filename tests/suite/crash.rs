@@ -8,7 +8,10 @@ use super::util::*;
 
 fn models_dir() -> String {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    assert!(dir.join("e5-small-q4.bin").is_file(), "model files missing: run models/fetch.sh first");
+    assert!(
+        dir.join("e5-small-q4.bin").is_file(),
+        "model files missing: run models/fetch.sh first"
+    );
     dir.to_string_lossy().into_owned()
 }
 
@@ -26,11 +29,18 @@ fn grow(ws: &Workspace, n: usize) {
 }
 
 fn stats(ws: &Workspace) -> Option<serde_json::Value> {
-    let o = run(&ws.index(), &["--model-dir", &models_dir(), "stats", "--json"]);
+    let o = run(
+        &ws.index(),
+        &["--model-dir", &models_dir(), "stats", "--json"],
+    );
     if o.status.code() == Some(2) && stderr(&o).contains("no index") {
         return None;
     }
-    assert!(o.status.success(), "stats failed after a crash: {}", stderr(&o));
+    assert!(
+        o.status.success(),
+        "stats failed after a crash: {}",
+        stderr(&o)
+    );
     Some(serde_json::from_slice(&o.stdout).unwrap())
 }
 
@@ -42,11 +52,27 @@ fn killed_index_runs_leave_a_consistent_index_and_a_rerun_completes() {
     let kb = ws.kb();
     // A first complete run of part of the folder, so later kills hit an index with content.
     std::fs::rename(kb.join("gen"), ws.dir.path().join("gen-later")).unwrap();
-    json(&ws.index(), &["--model-dir", &model, "index", kb.to_str().unwrap(), "--json"]);
+    json(
+        &ws.index(),
+        &[
+            "--model-dir",
+            &model,
+            "index",
+            kb.to_str().unwrap(),
+            "--json",
+        ],
+    );
     std::fs::rename(ws.dir.path().join("gen-later"), kb.join("gen")).unwrap();
     for delay_ms in [50u64, 400, 1200, 2500, 5000] {
         let mut child = envkb()
-            .args(["--index", ws.index().to_str().unwrap(), "--model-dir", &model, "index", kb.to_str().unwrap()])
+            .args([
+                "--index",
+                ws.index().to_str().unwrap(),
+                "--model-dir",
+                &model,
+                "index",
+                kb.to_str().unwrap(),
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -55,7 +81,10 @@ fn killed_index_runs_leave_a_consistent_index_and_a_rerun_completes() {
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let s = stats(&ws).expect("the committed index survives");
-        assert_eq!(s["vectors"], s["chunks"], "lexical and vector sides disagree after a kill at {delay_ms} ms: {s}");
+        assert_eq!(
+            s["vectors"], s["chunks"],
+            "lexical and vector sides disagree after a kill at {delay_ms} ms: {s}"
+        );
         let r = json(&ws.index(), &["--no-model", "search", "--json", "پساب"]);
         assert!(r["hits"].is_array());
         // Between kills, touch one file so every run has work to do.
@@ -63,17 +92,48 @@ fn killed_index_runs_leave_a_consistent_index_and_a_rerun_completes() {
         let text = std::fs::read_to_string(&f).unwrap();
         std::fs::write(&f, format!("{text}\nبازنگری {delay_ms}.\n")).unwrap();
     }
-    let done = json(&ws.index(), &["--model-dir", &model, "index", kb.to_str().unwrap(), "--json"]);
+    let done = json(
+        &ws.index(),
+        &[
+            "--model-dir",
+            &model,
+            "index",
+            kb.to_str().unwrap(),
+            "--json",
+        ],
+    );
     // A fresh index of the same folder is the reference for "nothing duplicated or lost".
     let fresh_dir = tempfile::tempdir().unwrap();
-    let fresh = json(&fresh_dir.path().join("idx"), &["--model-dir", &model, "index", kb.to_str().unwrap(), "--json"]);
+    let fresh = json(
+        &fresh_dir.path().join("idx"),
+        &[
+            "--model-dir",
+            &model,
+            "index",
+            kb.to_str().unwrap(),
+            "--json",
+        ],
+    );
     assert_eq!(done["documents"], fresh["documents"], "{done} vs {fresh}");
     assert_eq!(done["chunks"], fresh["chunks"], "{done} vs {fresh}");
     assert_eq!(done["vectors"], done["chunks"], "{done}");
     for i in [0usize, 7, 23] {
-        let r = json(&ws.index(), &["--no-model", "search", "--json", &format!("واژه‌یکتا{i}")]);
-        let hits: Vec<_> = r["hits"].as_array().unwrap().iter().filter(|h| h["doc_id"] == format!("gen/doc-{i:03}")).collect();
-        assert_eq!(hits.len(), 1, "document {i} found {} times: {r}", hits.len());
+        let r = json(
+            &ws.index(),
+            &["--no-model", "search", "--json", &format!("واژه‌یکتا{i}")],
+        );
+        let hits: Vec<_> = r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["doc_id"] == format!("gen/doc-{i:03}"))
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "document {i} found {} times: {r}",
+            hits.len()
+        );
     }
     // No leftover temporary or superseded files.
     let leftovers: Vec<String> = std::fs::read_dir(ws.index())
@@ -82,5 +142,9 @@ fn killed_index_runs_leave_a_consistent_index_and_a_rerun_completes() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".tmp") || n.starts_with("manifest-") || n.starts_with("vectors-"))
         .collect();
-    assert_eq!(leftovers.len(), 2, "expected one manifest and one vector file: {leftovers:?}");
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "expected one manifest and one vector file: {leftovers:?}"
+    );
 }

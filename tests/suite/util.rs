@@ -74,8 +74,9 @@ impl Workspace {
             &["index", self.kb().to_str().unwrap(), "--json"],
         )
     }
+    /// Lexical search (the tests of the lexical side pin the mode).
     pub fn search(&self, args: &[&str]) -> serde_json::Value {
-        let mut all = vec!["search", "--json"];
+        let mut all = vec!["search", "--json", "--mode", "lexical"];
         all.extend_from_slice(args);
         json(&self.index(), &all)
     }
