@@ -68,10 +68,11 @@ impl Workspace {
     pub fn index(&self) -> PathBuf {
         self.dir.path().join("index")
     }
+    /// Indexes the workspace for lexical search only (the semantic side has its own tests).
     pub fn index_kb(&self) -> serde_json::Value {
         json(
             &self.index(),
-            &["index", self.kb().to_str().unwrap(), "--json"],
+            &["--no-model", "index", self.kb().to_str().unwrap(), "--json"],
         )
     }
     /// Lexical search (the tests of the lexical side pin the mode).
