@@ -3,15 +3,6 @@
 
 use super::util::*;
 
-fn models_dir() -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    assert!(
-        dir.join("e5-small-q4.bin").is_file(),
-        "model files missing: run models/fetch.sh first"
-    );
-    dir.to_string_lossy().into_owned()
-}
-
 fn run_m(index: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--model-dir", &*Box::leak(models_dir().into_boxed_str())];
     all.extend_from_slice(args);

@@ -6,15 +6,6 @@ use std::time::Duration;
 
 use super::util::*;
 
-fn models_dir() -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    assert!(
-        dir.join("e5-small-q4.bin").is_file(),
-        "model files missing: run models/fetch.sh first"
-    );
-    dir.to_string_lossy().into_owned()
-}
-
 /// Adds `n` small documents, each with a unique word, so a run takes a few seconds.
 fn grow(ws: &Workspace, n: usize) {
     let dir = ws.kb().join("gen");

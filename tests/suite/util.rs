@@ -91,3 +91,13 @@ pub fn hit_ids(result: &serde_json::Value) -> Vec<String> {
         .map(|h| h["chunk_id"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The model folder filled by models/fetch.sh; the semantic tests need it and say so.
+pub fn models_dir() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    assert!(
+        dir.join("e5-small-q4.bin").is_file(),
+        "model files missing: run models/fetch.sh first"
+    );
+    dir.to_string_lossy().into_owned()
+}
