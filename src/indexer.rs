@@ -239,7 +239,13 @@ pub fn index_paths(
             .filter_map(|c| c.rsplit_once('#').map(|(d, _)| d.to_string()))
             .filter(|d| !live.contains_key(d) || to_embed.iter().any(|p| &p.meta.doc_id == d))
             .collect();
-        let cache = store.clone();
+        // Only the rows about to be dropped can be reused, so copy the store only when
+        // some document changed or left (not on every run, and not at 100k rows for nothing).
+        let cache = if stale.is_empty() {
+            VectorStore::new(store.dim())
+        } else {
+            store.clone()
+        };
         for d in &stale {
             store.remove_doc(d);
         }

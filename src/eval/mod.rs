@@ -6,7 +6,7 @@
 
 pub mod metrics;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -171,16 +171,4 @@ where
         per_query.push(QueryScore::compute(&q.id, &ranked, &relevant));
     }
     (Metrics::average(&per_query), per_query)
-}
-
-/// Counts questions by a key, for reports.
-pub fn count_by<'a>(
-    queries: &'a [QueryRecord],
-    key: impl Fn(&'a QueryRecord) -> Option<&'a str>,
-) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for q in queries {
-        *m.entry(key(q).unwrap_or("-").to_string()).or_insert(0) += 1;
-    }
-    m
 }
