@@ -5,11 +5,12 @@
 //! tantivy index and answers BM25 queries; [`embed`] runs the multilingual-e5-small
 //! encoder on the CPU; [`vector`] keeps one embedding per chunk and answers cosine
 //! top-k queries; [`search`] fuses lexical and semantic rankings; [`eval`] scores
-//! retrieval on question sets;
+//! retrieval on question sets; [`engine`] holds an opened index, model and vectors together;
 //! [`cli`] drives it all from the command line.
 
 pub mod cli;
 pub mod embed;
+pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod indexer;

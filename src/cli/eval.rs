@@ -163,7 +163,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     };
     let vectors: Result<VectorStore, String> = match (&model, by_passage) {
         (Err(why), _) => Err(why.clone()),
-        (Ok(m), false) => super::search::open_vectors(&index, m),
+        (Ok(m), false) => crate::engine::open_vectors(&index, m),
         (Ok(m), true) => cached_corpus_vectors(args, &corpus_docs, m).map_err(|e| e.to_string()),
     };
     if args.mode != Mode::Lexical {

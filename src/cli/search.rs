@@ -1,12 +1,11 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::model::LoadedModel;
 use super::output::print_json;
 use super::Cli;
-use crate::lexical::{parse_query, Filters, LexicalHit, LexicalIndex};
-use crate::search::{Explain, HybridConfig, Mode, Retriever, Semantic};
-use crate::vector::VectorStore;
+use crate::engine::Engine;
+use crate::lexical::{parse_query, Filters, LexicalHit};
+use crate::search::{Explain, Mode};
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -94,48 +93,18 @@ struct SearchJson<'a> {
     hits: Vec<HitJson<'a>>,
 }
 
-/// The vector store of an index, when it exists and was made by the loaded model.
-pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorStore, String> {
-    let m = index.manifest();
-    let Some(name) = &m.vectors else {
-        return Err("the index has no vectors; index again with the model files present".into());
-    };
-    if m.model.as_deref() != Some(model.model_id.as_str()) {
-        return Err(
-            "the index's vectors come from another model; index again to rebuild them".into(),
-        );
-    }
-    VectorStore::read(index.dir(), name).map_err(|e| e.to_string())
-}
-
 pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
     let raw = args.query.join(" ");
     let query = parse_query(&raw).map_err(Error::from)?;
     let filters = Filters::parse(&args.filters).map_err(Error::from)?;
-    let index = LexicalIndex::open(&cli.index).map_err(Error::from)?;
     let wants_model = args.mode != Mode::Lexical;
     let model = if wants_model {
         super::model::load(&cli.model)
     } else {
         Err(String::new())
     };
-    let vectors = match &model {
-        Ok(m) => open_vectors(&index, m),
-        Err(why) => Err(why.clone()),
-    };
-    let semantic = match (&model, &vectors) {
-        (Ok(m), Ok(v)) => Some(Semantic {
-            encoder: &m.encoder,
-            vectors: v,
-        }),
-        _ => None,
-    };
-    let retriever = Retriever {
-        lexical: &index,
-        semantic,
-        config: HybridConfig::default(),
-        semantic_unavailable: vectors.as_ref().err().cloned(),
-    };
+    let engine = Engine::open(&cli.index, model).map_err(Error::from)?;
+    let retriever = engine.retriever();
     let results = retriever
         .search(&query, &filters, usize::from(args.k), args.mode)
         .map_err(Error::from)?;

@@ -1,0 +1,115 @@
+//! An opened knowledge base: the lexical index, the embedding model and the chunk vectors,
+//! held together so that the CLI, the answer layer and the server run the same retrieval.
+//!
+//! Owns the rule that the semantic side is optional: a missing model or vectors made by
+//! another model leave a lexical-only engine with the reason recorded for the warning.
+
+use std::path::Path;
+
+use crate::embed::{Encoder, ModelSource};
+use crate::lexical::{LexicalError, LexicalIndex};
+use crate::search::{HybridConfig, Retriever, Semantic};
+use crate::vector::VectorStore;
+
+/// A loaded encoder and the identity recorded with the vectors it makes.
+pub struct LoadedModel {
+    pub encoder: Encoder,
+    pub model_id: String,
+}
+
+impl LoadedModel {
+    /// Loads the model in `dir` (packed files or a Hugging Face directory), or explains
+    /// why there is none; the caller decides whether that is a warning or an error.
+    pub fn load(dir: &Path) -> Result<LoadedModel, String> {
+        let source = ModelSource::discover(dir).map_err(|e| format!("{e}; run models/fetch.sh"))?;
+        // The identity changes when the weights file does, so vectors from other weights
+        // are never mixed with this model's queries.
+        let model_id = match &source {
+            ModelSource::Packed { bin, .. } => format!(
+                "multilingual-e5-small/packed-q4/{}",
+                std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0)
+            ),
+            ModelSource::HfDir(dir) => format!(
+                "multilingual-e5-small/hf/{}",
+                std::fs::metadata(dir.join("model.safetensors"))
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            ),
+        };
+        let encoder = Encoder::load(&source).map_err(|e| e.to_string())?;
+        Ok(LoadedModel { encoder, model_id })
+    }
+}
+
+/// The vector store of an index, when it exists and was made by the loaded model.
+pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorStore, String> {
+    let m = index.manifest();
+    let Some(name) = &m.vectors else {
+        return Err("the index has no vectors; index again with the model files present".into());
+    };
+    if m.model.as_deref() != Some(model.model_id.as_str()) {
+        return Err(
+            "the index's vectors come from another model; index again to rebuild them".into(),
+        );
+    }
+    VectorStore::read(index.dir(), name).map_err(|e| e.to_string())
+}
+
+/// An index opened for searching, with its semantic side when it can run.
+pub struct Engine {
+    pub index: LexicalIndex,
+    pub model: Option<LoadedModel>,
+    pub vectors: Option<VectorStore>,
+    /// Why the semantic side is missing, for the fallback warning.
+    pub semantic_unavailable: Option<String>,
+    pub config: HybridConfig,
+}
+
+impl Engine {
+    /// Opens the index at `dir` with `model` (or the reason there is none). A model whose
+    /// vectors cannot be opened is kept (it can still embed questions) but search is lexical.
+    pub fn open(dir: &Path, model: Result<LoadedModel, String>) -> Result<Engine, LexicalError> {
+        let index = LexicalIndex::open(dir)?;
+        Ok(Engine::with_index(index, model))
+    }
+
+    /// Builds an engine over an index that is already open.
+    pub fn with_index(index: LexicalIndex, model: Result<LoadedModel, String>) -> Engine {
+        let (model, vectors, why) = match model {
+            Ok(m) => match open_vectors(&index, &m) {
+                Ok(v) => (Some(m), Some(v), None),
+                Err(why) => (Some(m), None, Some(why)),
+            },
+            Err(why) => (None, None, Some(why)),
+        };
+        Engine {
+            index,
+            model,
+            vectors,
+            semantic_unavailable: why,
+            config: HybridConfig::default(),
+        }
+    }
+
+    /// The encoder, when the model is loaded (even if the index has no vectors).
+    pub fn encoder(&self) -> Option<&Encoder> {
+        self.model.as_ref().map(|m| &m.encoder)
+    }
+
+    /// A retriever over this engine, semantic side included when it can run.
+    pub fn retriever(&self) -> Retriever<'_> {
+        let semantic = match (&self.model, &self.vectors) {
+            (Some(m), Some(v)) => Some(Semantic {
+                encoder: &m.encoder,
+                vectors: v,
+            }),
+            _ => None,
+        };
+        Retriever {
+            lexical: &self.index,
+            semantic,
+            config: self.config,
+            semantic_unavailable: self.semantic_unavailable.clone(),
+        }
+    }
+}
