@@ -5,6 +5,7 @@
 //! retriever passed in, so every mode is scored by the same code.
 
 pub mod metrics;
+pub mod report;
 
 use std::collections::HashSet;
 use std::io::BufRead;
