@@ -5,7 +5,8 @@
 //! tantivy index and answers BM25 queries; [`embed`] runs the multilingual-e5-small
 //! encoder on the CPU; [`vector`] keeps one embedding per chunk and answers cosine
 //! top-k queries; [`search`] fuses lexical and semantic rankings; [`eval`] scores
-//! retrieval on question sets; [`engine`] holds an opened index, model and vectors together;
+//! retrieval on question sets; [`exercises`] builds trainers' exercise sets from the index;
+//! [`engine`] holds an opened index, model and vectors together;
 //! [`cli`] drives it all from the command line.
 
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod exercises;
 pub mod indexer;
 pub mod ingest;
 pub mod lexical;

@@ -6,6 +6,7 @@
 
 mod embed;
 mod eval;
+mod exercises;
 mod index;
 mod model;
 mod output;
@@ -44,6 +45,9 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Show what the index holds.
     Stats(stats::StatsArgs),
+    /// Generate an exercise set with its answer key for trainers (find the source, retriever
+    /// disagreement, cite check, normalization), validated against the index.
+    Exercises(exercises::ExercisesArgs),
     /// Print E5 embeddings of texts as JSON (for debugging, scripts and course exercises).
     Embed(embed::EmbedArgs),
 }
@@ -56,5 +60,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli, args),
         Command::Stats(args) => stats::run(&cli, args),
         Command::Embed(args) => embed::run(args),
+        Command::Exercises(args) => exercises::run(&cli, args),
     }
 }

@@ -3,4 +3,5 @@ mod cli_lexical;
 mod corpus;
 mod crash;
 mod embed;
+mod exercises;
 pub mod util;
