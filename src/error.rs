@@ -35,6 +35,8 @@ pub enum Error {
     Eval(#[from] EvalError),
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
+    #[error(transparent)]
+    Answer(#[from] crate::answer::AnswerError),
     #[error("{0}")]
     Usage(String),
 }
@@ -62,6 +64,7 @@ impl Error {
             Error::Lexical(e) => e.is_user_fault(),
             Error::Vector(e) => e.is_user_fault(),
             Error::Eval(_) => true,
+            Error::Answer(e) => return e.fault(),
             Error::Usage(_) => true,
         };
         if user {

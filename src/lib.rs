@@ -6,8 +6,10 @@
 //! encoder on the CPU; [`vector`] keeps one embedding per chunk and answers cosine
 //! top-k queries; [`search`] fuses lexical and semantic rankings; [`eval`] scores
 //! retrieval on question sets; [`engine`] holds an opened index, model and vectors together;
+//! [`answer`] turns a question into a short answer with verified citations;
 //! [`cli`] drives it all from the command line.
 
+pub mod answer;
 pub mod cli;
 pub mod embed;
 pub mod engine;

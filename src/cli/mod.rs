@@ -4,6 +4,7 @@
 //! then defaults), calls the library, prints text or JSON. The only place besides
 //! `main.rs` that uses `anyhow`.
 
+mod ask;
 mod embed;
 mod eval;
 mod index;
@@ -44,6 +45,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Show what the index holds.
     Stats(stats::StatsArgs),
+    /// Answer a question from the index, with numbered citations (or "not found").
+    Ask(ask::AskArgs),
     /// Print E5 embeddings of texts as JSON (for debugging, scripts and course exercises).
     Embed(embed::EmbedArgs),
 }
@@ -56,5 +59,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli, args),
         Command::Stats(args) => stats::run(&cli, args),
         Command::Embed(args) => embed::run(args),
+        Command::Ask(args) => ask::run(&cli, args),
     }
 }
