@@ -36,6 +36,8 @@ pub enum Error {
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
     #[error(transparent)]
+    Answer(#[from] crate::answer::AnswerError),
+    #[error(transparent)]
     Exercises(#[from] crate::exercises::ExercisesError),
     #[error("{0}")]
     Usage(String),
@@ -64,6 +66,7 @@ impl Error {
             Error::Lexical(e) => e.is_user_fault(),
             Error::Vector(e) => e.is_user_fault(),
             Error::Eval(_) => true,
+            Error::Answer(e) => return e.fault(),
             Error::Exercises(e) => return e.fault(),
             Error::Usage(_) => true,
         };

@@ -5,10 +5,12 @@
 //! tantivy index and answers BM25 queries; [`embed`] runs the multilingual-e5-small
 //! encoder on the CPU; [`vector`] keeps one embedding per chunk and answers cosine
 //! top-k queries; [`search`] fuses lexical and semantic rankings; [`eval`] scores
-//! retrieval on question sets; [`exercises`] builds trainers' exercise sets from the index;
-//! [`engine`] holds an opened index, model and vectors together;
+//! retrieval on question sets; [`engine`] holds an opened index, model and vectors together;
+//! [`answer`] turns a question into a short answer with verified citations; [`exercises`]
+//! builds trainers' exercise sets from the index;
 //! [`cli`] drives it all from the command line.
 
+pub mod answer;
 pub mod cli;
 pub mod embed;
 pub mod engine;

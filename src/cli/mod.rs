@@ -4,6 +4,7 @@
 //! then defaults), calls the library, prints text or JSON. The only place besides
 //! `main.rs` that uses `anyhow`.
 
+mod ask;
 mod embed;
 mod eval;
 mod exercises;
@@ -45,6 +46,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Show what the index holds.
     Stats(stats::StatsArgs),
+    /// Answer a question from the index, with numbered citations (or "not found").
+    Ask(ask::AskArgs),
     /// Generate an exercise set with its answer key for trainers (find the source, retriever
     /// disagreement, cite check, normalization), validated against the index.
     Exercises(exercises::ExercisesArgs),
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli, args),
         Command::Stats(args) => stats::run(&cli, args),
         Command::Embed(args) => embed::run(args),
+        Command::Ask(args) => ask::run(&cli, args),
         Command::Exercises(args) => exercises::run(&cli, args),
     }
 }

@@ -1,20 +1,21 @@
-//! Cite-check exercises: an answer whose sentences each cite a passage, where one citation
-//! has been swapped for a wrong passage; the participant checks every sentence against the
+//! Cite-check exercises: a cited answer from [`crate::answer::ask`] where one citation has
+//! been swapped for a wrong passage; the participant checks every sentence against the
 //! passage it cites and finds the wrong one.
 //!
-//! The answer is extractive, built from retrieval output the way a cited answer is: a
-//! question about a section heading of the scope, a search for it (hybrid when the model is
-//! there) in the handout's language, and from each of the first passages that have one, the
-//! prose sentence sharing most search terms with the question, quoted verbatim with its byte
-//! span and cited `[n]`. Then one citation, chosen by the seed, is pointed at a passage further
-//! down the same result list, from another document, that does not state the sentence. The
-//! handout shows the sources without quotes (participants must open them); the key names
-//! the swapped citation, the passage it should cite and the quote.
+//! The question asks what the sources say about a section heading of the scope (three words
+//! or more), in the handout's language, and is answered exactly as `envkb ask` answers it,
+//! limited to passages in that language. An answer that abstains or has fewer than two
+//! citations is skipped. Then one citation, chosen by the seed, is pointed at another passage
+//! the answer retrieved but did not cite (or, failing that, a further search hit), from a
+//! different document, that does not state the sentence. The handout shows the sources
+//! without quotes (participants must open them); the key names the swapped citation, the
+//! passage it should cite and the original citations with their quotes.
 
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer::{ask, AskOptions, Citation};
 use crate::engine::Engine;
 use crate::lexical::{Filters, LexicalHit};
 use crate::search::Mode;
@@ -22,29 +23,12 @@ use crate::text::Lang;
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{prose_sentences, states, words_query, Context, ExercisesError, PassageRef};
+use super::{states, words_query, Context, ExercisesError, PassageRef};
 
-/// Sentences (and citations) in an answer.
-const SENTENCES: usize = 3;
 /// Fewer citations than this make no exercise.
-const MIN_SENTENCES: usize = 2;
-/// Passages read for the answer and for the wrong passage.
-const SEARCH_DEPTH: usize = 15;
-const MIN_WORDS: usize = 6;
-const MAX_WORDS: usize = 45;
-
-/// A quoted span of a passage, as a cited answer gives it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Citation {
-    /// The number of the `[n]` marker in the answer, from 1.
-    pub n: usize,
-    #[serde(flatten)]
-    pub passage: PassageRef,
-    /// Exactly the chunk text's bytes `[start, end)`.
-    pub quote: String,
-    pub start: usize,
-    pub end: usize,
-}
+const MIN_CITATIONS: usize = 2;
+/// How deep the further search for a wrong passage looks.
+const WRONG_DEPTH: usize = 15;
 
 /// A cited source as the handout shows it: which passage, not what it says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,9 +54,9 @@ pub struct CiteKey {
     pub swapped: usize,
     /// The sentence that citation should support.
     pub sentence: String,
-    /// The citations as they were before the swap, quotes included.
+    /// The answer's citations as `answer::ask` gave them, before the swap.
     pub citations: Vec<Citation>,
-    /// How the answer was made ("retrieval": quoted sentences of the top passages).
+    /// What made the answer ("answer::ask": envkb's extractive cited answer).
     pub answered_by: String,
 }
 
@@ -91,32 +75,30 @@ pub fn question_about(heading: &str, lang: Lang) -> String {
     }
 }
 
-/// The prose sentence of `hit` sharing most terms with `terms` (at least one), as a byte span;
-/// ties go to the earlier sentence.
-fn best_sentence(
-    ctx_terms: &HashSet<String>,
-    analyzer: &crate::text::Analyzer,
-    hit: &LexicalHit,
-) -> Option<(usize, usize)> {
-    let mut best: Option<((usize, usize), usize)> = None;
-    for (s, e) in prose_sentences(&hit.text, MIN_WORDS, MAX_WORDS) {
-        let terms: HashSet<String> = analyzer.terms(&hit.text[s..e]).into_iter().collect();
-        let shared = terms.intersection(ctx_terms).count();
-        if shared > 0 && best.is_none_or(|(_, b)| shared > b) {
-            best = Some(((s, e), shared));
+/// A passage to swap in for citation `right`: not cited, from another document, and not
+/// stating `sentence`. Looks at the answer's "see also" passages first, then searches deeper.
+fn wrong_passage(
+    engine: &Engine,
+    question: &str,
+    lang: Lang,
+    cited: &HashSet<&str>,
+    right: &Citation,
+    sentence: &str,
+    see_also: &[String],
+) -> Result<Option<LexicalHit>, ExercisesError> {
+    let fits = |h: &LexicalHit| {
+        !cited.contains(h.chunk_id.as_str())
+            && h.doc_id != right.doc_id
+            && h.lang == lang.code()
+            && !states(&h.text, sentence)
+    };
+    for id in see_also {
+        if let Some(h) = engine.index.chunk(id)? {
+            if fits(&h) {
+                return Ok(Some(h));
+            }
         }
     }
-    best.map(|(span, _)| span)
-}
-
-/// The answer for one heading, with one citation swapped, or `None` when the search does not
-/// give enough distinct evidence or no wrong passage.
-fn build(
-    engine: &Engine,
-    heading: &str,
-    lang: Lang,
-    rng: &mut Stream,
-) -> Result<Option<CiteCheck>, ExercisesError> {
     let retriever = engine.retriever();
     let mode = if retriever.semantic.is_some() {
         Mode::Hybrid
@@ -127,91 +109,82 @@ fn build(
         lang: vec![lang],
         ..Filters::default()
     };
-    let hits: Vec<LexicalHit> =
-        match retriever.search(&words_query(heading), &filters, SEARCH_DEPTH, mode) {
-            Ok(r) => r.hits.into_iter().map(|h| h.hit).collect(),
-            Err(crate::search::SearchError::Lexical(crate::lexical::LexicalError::Query(_))) => {
-                return Ok(None)
-            }
-            Err(e) => return Err(e.into()),
-        };
-    let analyzer = engine.index.analyzer();
-    let terms: HashSet<String> = analyzer.terms(heading).into_iter().collect();
-    let mut citations: Vec<Citation> = Vec::new();
-    let mut used = 0;
-    for (i, hit) in hits.iter().enumerate() {
-        if citations.len() == SENTENCES {
-            break;
+    match retriever.search(&words_query(question), &filters, WRONG_DEPTH, mode) {
+        Ok(r) => Ok(r.hits.into_iter().map(|h| h.hit).find(|h| fits(h))),
+        Err(crate::search::SearchError::Lexical(crate::lexical::LexicalError::Query(_))) => {
+            Ok(None)
         }
-        used = i + 1;
-        let Some((s, e)) = best_sentence(&terms, analyzer, hit) else {
-            continue;
-        };
-        let quote = &hit.text[s..e];
-        // Each sentence must be supported by its own passage only, so the swap is the one
-        // thing wrong with the answer.
-        if citations
-            .iter()
-            .any(|c| states(&c.quote, quote) || states(quote, &c.quote))
-        {
-            continue;
-        }
-        citations.push(Citation {
-            n: citations.len() + 1,
-            passage: PassageRef::of(hit),
-            quote: quote.to_string(),
-            start: s,
-            end: e,
-        });
+        Err(e) => Err(e.into()),
     }
-    if citations.len() < MIN_SENTENCES {
+}
+
+/// The exercise for one heading, or `None` when the answer abstains, cites fewer than two
+/// passages, or no wrong passage can be found.
+fn build(
+    engine: &Engine,
+    heading: &str,
+    lang: Lang,
+    rng: &mut Stream,
+) -> Result<Option<CiteCheck>, ExercisesError> {
+    let question = question_about(heading, lang);
+    let opts = AskOptions {
+        filters: Filters {
+            lang: vec![lang],
+            ..Filters::default()
+        },
+        ..AskOptions::default()
+    };
+    let answer = match ask(engine, &question, &opts) {
+        Ok(a) => a,
+        // A heading the question checks refuse (too long, no words) is just not used.
+        Err(e) if e.fault() == crate::Fault::User => return Ok(None),
+        Err(e) => return Err(ExercisesError::Answer(e)),
+    };
+    if answer.abstained || answer.citations.len() < MIN_CITATIONS {
         return Ok(None);
     }
-    let swapped = rng.below(citations.len()) + 1;
-    let right = &citations[swapped - 1];
-    let cited_docs: HashSet<&str> = citations
+    let Some(sentences) = sentences_by_marker(&answer.answer) else {
+        return Ok(None);
+    };
+    if sentences.len() != answer.citations.len() {
+        return Ok(None);
+    }
+    let swapped = rng.below(answer.citations.len()) + 1;
+    let right = &answer.citations[swapped - 1];
+    let sentence = &sentences[swapped - 1];
+    let cited: HashSet<&str> = answer
+        .citations
         .iter()
-        .map(|c| c.passage.doc_id.as_str())
+        .map(|c| c.chunk_id.as_str())
         .collect();
-    let Some(wrong) = hits[used..]
-        .iter()
-        .find(|h| !cited_docs.contains(h.doc_id.as_str()) && !states(&h.text, &right.quote))
+    let see_also: Vec<String> = answer.see_also.iter().map(|s| s.chunk_id.clone()).collect();
+    let Some(wrong) = wrong_passage(engine, &question, lang, &cited, right, sentence, &see_also)?
     else {
         return Ok(None);
     };
-    let answer = citations
-        .iter()
-        .map(|c| {
-            format!(
-                "{} [{}]",
-                c.quote.split_whitespace().collect::<Vec<_>>().join(" "),
-                c.n
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    let sources = citations
-        .iter()
-        .map(|c| Source {
-            n: c.n,
-            passage: if c.n == swapped {
-                PassageRef::of(wrong)
-            } else {
-                c.passage.clone()
-            },
-        })
-        .collect();
+    let mut sources = Vec::new();
+    for c in &answer.citations {
+        let passage = if c.n == swapped {
+            PassageRef::of(&wrong)
+        } else {
+            match engine.index.chunk(&c.chunk_id)? {
+                Some(h) => PassageRef::of(&h),
+                None => return Ok(None),
+            }
+        };
+        sources.push(Source { n: c.n, passage });
+    }
     Ok(Some(CiteCheck {
         task: CiteTask {
-            question: question_about(heading, lang),
-            answer,
+            question,
+            answer: answer.answer.clone(),
             sources,
         },
         key: CiteKey {
             swapped,
-            sentence: right.quote.clone(),
-            citations,
-            answered_by: "retrieval".to_string(),
+            sentence: sentence.clone(),
+            citations: answer.citations.clone(),
+            answered_by: "answer::ask".to_string(),
         },
     }))
 }
@@ -272,9 +245,10 @@ fn has_marker(s: &str) -> bool {
     })
 }
 
-/// Checks an item against the index: every citation but the swapped one quotes its chunk
-/// exactly and the chunk states the sentence; the swapped source is a real passage that does
-/// not state its sentence, while the passage it replaced does.
+/// Checks an item against the index: the answer before the swap passes the answer module's
+/// own citation check; every citation quotes its chunk exactly and the chunk states the
+/// sentence; the handout's sources are those citations except the swapped one, which points
+/// at a real passage that does not state its sentence.
 pub fn check(engine: &Engine, x: &CiteCheck) -> Result<Result<(), Invalid>, ExercisesError> {
     let index = &engine.index;
     let Some(sentences) = sentences_by_marker(&x.task.answer) else {
@@ -285,23 +259,31 @@ pub fn check(engine: &Engine, x: &CiteCheck) -> Result<Result<(), Invalid>, Exer
         || x.key.citations.len() != n
         || x.key.swapped == 0
         || x.key.swapped > n
+        || sentences[x.key.swapped - 1] != x.key.sentence
     {
         return Ok(Err(Invalid::Markers));
     }
+    let mut texts = std::collections::HashMap::new();
+    for c in &x.key.citations {
+        let Some(chunk) = index.chunk(&c.chunk_id)? else {
+            return Ok(Err(Invalid::GoldMissing(c.chunk_id.clone())));
+        };
+        texts.insert(c.chunk_id.clone(), chunk.text);
+    }
+    let problems = crate::answer::citation::check(&x.task.answer, &x.key.citations, |id| {
+        texts.get(id).cloned()
+    });
+    if !problems.is_empty() {
+        return Ok(Err(Invalid::CitationCheck(problems.join("; "))));
+    }
     for (i, sentence) in sentences.iter().enumerate() {
         let c = &x.key.citations[i];
-        let Some(chunk) = index.chunk(&c.passage.chunk_id)? else {
-            return Ok(Err(Invalid::GoldMissing(c.passage.chunk_id.clone())));
-        };
-        if chunk.text.get(c.start..c.end) != Some(c.quote.as_str()) {
-            return Ok(Err(Invalid::QuoteMismatch(c.n)));
-        }
-        if !states(&c.quote, sentence) || !states(&chunk.text, sentence) {
-            return Ok(Err(Invalid::Unsupported(c.n)));
+        if c.n != i + 1 || !states(&c.quote, sentence) || !states(&texts[&c.chunk_id], sentence) {
+            return Ok(Err(Invalid::Unsupported(i + 1)));
         }
         let shown = &x.task.sources[i];
         if i + 1 == x.key.swapped {
-            if shown.passage.chunk_id == c.passage.chunk_id {
+            if shown.passage.chunk_id == c.chunk_id {
                 return Ok(Err(Invalid::NotSwapped));
             }
             let Some(wrong) = index.chunk(&shown.passage.chunk_id)? else {
@@ -310,8 +292,8 @@ pub fn check(engine: &Engine, x: &CiteCheck) -> Result<Result<(), Invalid>, Exer
             if states(&wrong.text, sentence) {
                 return Ok(Err(Invalid::SwapSupports));
             }
-        } else if shown.passage.chunk_id != c.passage.chunk_id {
-            return Ok(Err(Invalid::Unsupported(c.n)));
+        } else if shown.passage.chunk_id != c.chunk_id {
+            return Ok(Err(Invalid::Unsupported(i + 1)));
         }
     }
     Ok(Ok(()))

@@ -4,7 +4,7 @@
 //! Four kinds, each in its own module that knows how to make an item and how to check one:
 //! [`find_source`] (a cloze sentence whose chunk the participant must find),
 //! [`disagreement`] (queries where keyword and semantic rankings differ most),
-//! [`cite_check`] (a cited answer with one citation swapped for a wrong passage) and
+//! [`cite_check`] (an `answer::ask` answer with one citation swapped for a wrong passage) and
 //! [`normalization`] (pairs of spellings and whether the analyzer makes them match).
 //! [`pool`] chooses the chunks a set is drawn from, [`validate`] checks every item against
 //! the index before it is kept (failures are dropped and counted), [`seed`] makes every
@@ -63,6 +63,8 @@ pub enum ExercisesError {
     #[error(transparent)]
     Search(#[from] SearchError),
     #[error(transparent)]
+    Answer(crate::answer::AnswerError),
+    #[error(transparent)]
     Lexical(#[from] LexicalError),
 }
 
@@ -75,6 +77,7 @@ impl ExercisesError {
             | ExercisesError::EmptyScope { .. }
             | ExercisesError::NoSemantic(_) => Fault::User,
             ExercisesError::Search(SearchError::Embed(e)) => e.fault(),
+            ExercisesError::Answer(e) => e.fault(),
             ExercisesError::Search(SearchError::Lexical(e)) | ExercisesError::Lexical(e) => {
                 if e.is_user_fault() {
                     Fault::User

@@ -110,7 +110,7 @@ pub struct Labels {
     quote: &'static str,
     bytes: &'static str,
     before_swap: &'static str,
-    answered_by_retrieval: &'static str,
+    answered_by: &'static str,
     variation: &'static str,
     variation_name: [&'static str; 10],
     analyzer: &'static str,
@@ -188,7 +188,7 @@ const FA: Labels = Labels {
     quote: "نقل‌قول",
     bytes: "بایت",
     before_swap: "ارجاع‌ها پیش از جابه‌جایی",
-    answered_by_retrieval: "پاسخ از خروجی جست‌وجو ساخته شده است: از هر یک از نخستین بخش‌های یافته‌شده، جمله‌ای که بیشترین واژه مشترک را با پرسش دارد، عیناً نقل و ارجاع داده شده است.",
+    answered_by: "پاسخ همان پاسخ مستند envkb است (envkb ask): جمله‌هایی که عیناً از بخش‌های یافته‌شده نقل و ارجاع داده شده‌اند؛ سپس یک ارجاع با بخشی دیگر جابه‌جا شده است.",
     variation: "نوع تفاوت",
     variation_name: [
         "حذف نیم‌فاصله (سرهم)",
@@ -277,7 +277,7 @@ const EN: Labels = Labels {
     quote: "Quote",
     bytes: "bytes",
     before_swap: "The citations before the swap",
-    answered_by_retrieval: "The answer was assembled from retrieval output: from each of the first passages found, the sentence sharing most words with the question, quoted verbatim and cited.",
+    answered_by: "The answer is envkb's own cited answer (envkb ask): sentences quoted verbatim from the passages it retrieved, each cited; then one citation was pointed at another passage.",
     variation: "Variation",
     variation_name: [
         "ZWNJ removed (joined)",
@@ -550,8 +550,8 @@ fn md_cite_check(m: &mut String, l: &Labels, x: &CiteCheck, key: bool) {
         m,
         "- {}: {} (`{}`)",
         l.should_cite,
-        crumbs(&right.passage),
-        right.passage.chunk_id
+        right.breadcrumb.join(" › "),
+        right.chunk_id
     );
     let _ = writeln!(
         m,
@@ -564,14 +564,14 @@ fn md_cite_check(m: &mut String, l: &Labels, x: &CiteCheck, key: bool) {
             m,
             "{}. {} (`{}`, {}–{}): «{}»",
             c.n,
-            crumbs(&c.passage),
-            c.passage.chunk_id,
+            c.breadcrumb.join(" › "),
+            c.chunk_id,
             c.start,
             c.end,
             c.quote.trim()
         );
     }
-    let _ = writeln!(m, "\n{}\n", l.answered_by_retrieval);
+    let _ = writeln!(m, "\n{}\n", l.answered_by);
 }
 
 fn md_normalization(m: &mut String, l: &Labels, items: &[&Item], key: bool) {
@@ -957,8 +957,8 @@ fn html_cite_check(h: &mut String, l: &Labels, x: &CiteCheck, key: bool) {
         h,
         "<tr><th>{}</th><td>{} {}</td></tr>",
         escape(l.should_cite),
-        bidi(&crumbs(&right.passage)),
-        id_code(&right.passage.chunk_id)
+        bidi(&right.breadcrumb.join(" › ")),
+        id_code(&right.chunk_id)
     );
     let _ = writeln!(
         h,
@@ -975,17 +975,13 @@ fn html_cite_check(h: &mut String, l: &Labels, x: &CiteCheck, key: bool) {
             h,
             "<li value=\"{}\">{} {}: «{}»</li>",
             c.n,
-            bidi(&crumbs(&c.passage)),
-            id_code(&c.passage.chunk_id),
+            bidi(&c.breadcrumb.join(" › ")),
+            id_code(&c.chunk_id),
             escape(c.quote.trim())
         );
     }
     h.push_str("</ol>\n");
-    let _ = writeln!(
-        h,
-        "<p class=\"sub\">{}</p>",
-        escape(l.answered_by_retrieval)
-    );
+    let _ = writeln!(h, "<p class=\"sub\">{}</p>", escape(l.answered_by));
 }
 
 fn html_normalization(h: &mut String, l: &Labels, items: &[&Item], key: bool) {

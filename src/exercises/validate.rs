@@ -32,8 +32,8 @@ pub enum Invalid {
     NoDisagreement { shared: usize },
     #[error("the answer's [n] markers do not match its citations")]
     Markers,
-    #[error("citation [{0}] does not quote its chunk exactly")]
-    QuoteMismatch(usize),
+    #[error("the answer's citations fail their check: {0}")]
+    CitationCheck(String),
     #[error("citation [{0}] does not support its sentence")]
     Unsupported(usize),
     #[error("the swapped citation still points at the right passage")]
@@ -62,7 +62,7 @@ impl Invalid {
             Invalid::ShortLists => "short-lists",
             Invalid::NoDisagreement { .. } => "no-disagreement",
             Invalid::Markers => "citation-markers",
-            Invalid::QuoteMismatch(_) => "quote-mismatch",
+            Invalid::CitationCheck(_) => "citation-check",
             Invalid::Unsupported(_) => "citation-unsupported",
             Invalid::NotSwapped => "not-swapped",
             Invalid::SwapSupports => "swap-supports-sentence",

@@ -1,3 +1,4 @@
+mod answer;
 mod cli_hybrid;
 mod cli_lexical;
 mod corpus;
