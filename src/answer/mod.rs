@@ -10,6 +10,7 @@
 //! HTTP (the server calls [`ask`] or [`ask_streaming`]).
 
 pub mod citation;
+pub mod evaluate;
 pub mod evidence;
 pub mod question;
 

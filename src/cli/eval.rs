@@ -170,7 +170,9 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     let vectors: Result<VectorStore, String> = match (&model, by_passage) {
         (Err(why), _) => Err(why.clone()),
         (Ok(m), false) => crate::engine::open_vectors(&index, m),
-        (Ok(m), true) => cached_corpus_vectors(args, &corpus_docs, m).map_err(|e| e.to_string()),
+        (Ok(m), true) => {
+            cached_corpus_vectors(&args.cache, &corpus_docs, m).map_err(|e| e.to_string())
+        }
     };
     if args.mode != Mode::Lexical {
         if let Err(why) = &vectors {
@@ -438,8 +440,8 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
 
 /// Embeddings of a JSONL corpus, cached under `--cache` by corpus content and model so
 /// repeated evaluations do not re-embed.
-fn cached_corpus_vectors(
-    args: &EvalArgs,
+pub(super) fn cached_corpus_vectors(
+    cache: &std::path::Path,
     docs: &[crate::ingest::Document],
     model: &super::model::LoadedModel,
 ) -> anyhow::Result<VectorStore> {
@@ -450,7 +452,7 @@ fn cached_corpus_vectors(
         h.update(d.hash.as_bytes());
     }
     let key = h.finalize().to_hex().to_string();
-    let dir = args.cache.join(format!("eval-{}", &key[..16]));
+    let dir = cache.join(format!("eval-{}", &key[..16]));
     let name = crate::vector::file_name(1);
     if let Ok(store) = VectorStore::read(&dir, &name) {
         return Ok(store);

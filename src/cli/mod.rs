@@ -8,6 +8,7 @@ mod ask;
 mod embed;
 mod eval;
 mod exercises;
+mod eval_answers;
 mod index;
 mod model;
 mod output;
@@ -44,6 +45,8 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Score retrieval on a question set (bench format).
     Eval(eval::EvalArgs),
+    /// Score cited answers on a question set: answer hits, citation precision, abstention.
+    EvalAnswers(eval_answers::EvalAnswersArgs),
     /// Show what the index holds.
     Stats(stats::StatsArgs),
     /// Answer a question from the index, with numbered citations (or "not found").
@@ -65,5 +68,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Embed(args) => embed::run(args),
         Command::Ask(args) => ask::run(&cli, args),
         Command::Exercises(args) => exercises::run(&cli, args),
+        Command::EvalAnswers(args) => eval_answers::run(&cli, args),
     }
 }
