@@ -86,7 +86,7 @@ dst.writestr("word/footer1.xml", footer)
 dst.close()
 open(sys.argv[3], "w").write(sect)
 PY
-with_header_footer() { # adds the section properties (header, footer, RTL page) to DOCX $1
+with_header_footer() { # adds the section properties (header, footer, RTL page) and RTL tables to DOCX $1
   python3 - "$1" "$work/sect.xml" <<'PY'
 import os, re, sys, zipfile
 path, sect = sys.argv[1], open(sys.argv[2]).read()
@@ -105,6 +105,8 @@ for item in src.infolist():
         text = data.decode("utf-8")
         if R not in text:
             text = text.replace("<w:document ", "<w:document %s " % R, 1)
+        # Persian documents lay tables out right to left (first column on the right).
+        text = text.replace("<w:tblPr>", "<w:tblPr><w:bidiVisual />")
         if "<w:sectPr />" in text:  # pandoc writes an empty one when the reference has none
             text = text.replace("<w:sectPr />", sect)
         else:

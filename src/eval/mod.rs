@@ -5,6 +5,7 @@
 //! retriever passed in, so every mode is scored by the same code.
 
 pub mod metrics;
+pub mod word_order;
 
 use std::collections::HashSet;
 use std::io::BufRead;
@@ -138,6 +139,7 @@ pub fn record_to_document(r: &CorpusRecord) -> Document {
             text: r.text.clone(),
             body_start: 0,
             meta,
+            pages: Vec::new(),
         },
         ChunkLimits::default(),
     )
