@@ -6,6 +6,7 @@
 
 pub mod metrics;
 pub mod report;
+pub mod word_order;
 
 use std::collections::HashSet;
 use std::io::BufRead;
@@ -139,6 +140,7 @@ pub fn record_to_document(r: &CorpusRecord) -> Document {
             text: r.text.clone(),
             body_start: 0,
             meta,
+            pages: Vec::new(),
         },
         ChunkLimits::default(),
     )

@@ -5,4 +5,6 @@ mod corpus;
 mod crash;
 mod embed;
 mod exercises;
+mod pdf_fuzz;
+mod pdf_ingest;
 pub mod util;
