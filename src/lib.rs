@@ -6,7 +6,8 @@
 //! encoder on the CPU; [`vector`] keeps one embedding per chunk and answers cosine
 //! top-k queries; [`search`] fuses lexical and semantic rankings; [`eval`] scores
 //! retrieval on question sets; [`engine`] holds an opened index, model and vectors together;
-//! [`cli`] drives it all from the command line.
+//! [`cli`] drives it all from the command line; [`server`] serves it over HTTP with the web
+//! page from [`ui`].
 
 pub mod cli;
 pub mod embed;
@@ -17,7 +18,9 @@ pub mod indexer;
 pub mod ingest;
 pub mod lexical;
 pub mod search;
+pub mod server;
 pub mod text;
+pub mod ui;
 pub mod vector;
 
 pub use error::{Error, Fault, Result};

@@ -10,6 +10,7 @@ mod index;
 mod model;
 mod output;
 mod search;
+mod serve;
 mod stats;
 
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Print E5 embeddings of texts as JSON (for debugging, scripts and course exercises).
     Embed(embed::EmbedArgs),
+    /// Serve the web page and the JSON API (search, documents, embeddings) over HTTP.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the parsed command line.
@@ -56,5 +59,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli, args),
         Command::Stats(args) => stats::run(&cli, args),
         Command::Embed(args) => embed::run(args),
+        Command::Serve(args) => serve::run(&cli, args),
     }
 }
