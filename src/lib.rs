@@ -8,7 +8,8 @@
 //! retrieval on question sets; [`engine`] holds an opened index, model and vectors together;
 //! [`answer`] turns a question into a short answer with verified citations; [`exercises`]
 //! builds trainers' exercise sets from the index;
-//! [`cli`] drives it all from the command line.
+//! [`cli`] drives it all from the command line; [`server`] serves it over HTTP with the web
+//! page from [`ui`].
 
 pub mod answer;
 pub mod cli;
@@ -21,7 +22,9 @@ pub mod indexer;
 pub mod ingest;
 pub mod lexical;
 pub mod search;
+pub mod server;
 pub mod text;
+pub mod ui;
 pub mod vector;
 
 pub use error::{Error, Fault, Result};

@@ -191,6 +191,7 @@ mod tests {
             source: String::new(),
             text: text.into(),
             matched_terms: Vec::new(),
+            pages: None,
         }
     }
 

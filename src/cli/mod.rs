@@ -13,6 +13,7 @@ mod index;
 mod model;
 mod output;
 mod search;
+mod serve;
 mod stats;
 
 use std::path::PathBuf;
@@ -56,6 +57,8 @@ pub enum Command {
     Exercises(exercises::ExercisesArgs),
     /// Print E5 embeddings of texts as JSON (for debugging, scripts and course exercises).
     Embed(embed::EmbedArgs),
+    /// Serve the web page and the JSON API (search, documents, embeddings) over HTTP.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the parsed command line.
@@ -69,5 +72,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ask(args) => ask::run(&cli, args),
         Command::Exercises(args) => exercises::run(&cli, args),
         Command::EvalAnswers(args) => eval_answers::run(&cli, args),
+        Command::Serve(args) => serve::run(&cli, args),
     }
 }

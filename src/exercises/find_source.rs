@@ -225,6 +225,7 @@ mod tests {
             text: "Heading\n\nThe organization shall keep documented information on its risks."
                 .into(),
             matched_terms: vec![],
+            pages: None,
         };
         let spans = prose_sentences(&chunk.text, MIN_WORDS, MAX_WORDS);
         let x = build(

@@ -1,4 +1,5 @@
 mod answer;
+mod browser;
 mod cli_hybrid;
 mod cli_lexical;
 mod corpus;
@@ -7,4 +8,6 @@ mod embed;
 mod exercises;
 mod pdf_fuzz;
 mod pdf_ingest;
+mod serve;
+pub mod serve_util;
 pub mod util;

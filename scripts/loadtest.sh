@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Load test of `envkb serve` on loopback (docs/BENCHMARKS.md): mixed Persian/English search
+# traffic from wrk, first at the concurrency limit, then at twice it. Passes when no
+# request got a 5xx or a socket error, and the excess at 2x got 429.
+#
+#   bash scripts/loadtest.sh            # limit 4, 30 s per run
+#   LIMIT=2 DURATION=10s bash scripts/loadtest.sh
+#
+# Not part of `cargo test`: it builds the release binary and indexes corpus/ with the model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LIMIT="${LIMIT:-4}"
+DURATION="${DURATION:-30s}"
+
+if ! command -v wrk >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
+fi
+bash models/fetch.sh
+cargo build --release --quiet
+bin=target/release/envkb
+index=target/loadtest-index
+"$bin" --index "$index" index corpus >/dev/null
+
+out="$(mktemp)"
+"$bin" --index "$index" serve --addr 127.0.0.1:0 --open-read --max-concurrency "$LIMIT" >"$out" 2>/dev/null &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null || true; rm -f "$out"' EXIT
+for _ in $(seq 1 600); do grep -q "serving on" "$out" && break; sleep 0.1; done
+base="$(sed -n 's/^envkb serving on //p' "$out")"
+[ -n "$base" ] || { echo "envkb serve did not start" >&2; exit 1; }
+echo "envkb serve at $base, concurrency limit $LIMIT, $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+status=0
+for conns in "$LIMIT" "$((2 * LIMIT))"; do
+  echo "== $conns connections for $DURATION"
+  log="$(mktemp)"
+  wrk -t2 -c "$conns" -d "$DURATION" --latency -s scripts/loadtest.lua "$base" | tee "$log"
+  result="$(grep '^RESULT' "$log")"
+  rm -f "$log"
+  eval "${result#RESULT }"
+  if [ "$server_errors" -ne 0 ] || [ "$socket_errors" -ne 0 ]; then
+    echo "FAIL: $server_errors 5xx, $socket_errors socket errors at $conns connections"; status=1
+  fi
+  if [ "$conns" -gt "$LIMIT" ] && [ "$busy" -eq 0 ]; then
+    echo "FAIL: no 429 at twice the limit"; status=1
+  fi
+done
+kill -TERM "$server"; wait "$server" || true
+exit "$status"

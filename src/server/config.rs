@@ -1,0 +1,64 @@
+//! The resolved configuration of a server: where it listens, who may do what, and the
+//! limits that keep one client from exhausting it. The CLI parses flags and `ENVKB_*`
+//! variables into this; tests build it directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::auth::Access;
+
+/// Limits on requests and work.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest JSON (or other non-upload) request body.
+    pub body_bytes: usize,
+    /// Largest uploaded file (the multipart body may be a little larger).
+    pub upload_bytes: usize,
+    /// Longest search query or question, in characters.
+    pub query_chars: usize,
+    /// Most hits one search returns.
+    pub max_k: usize,
+    /// Most texts in one `/v1/embeddings` request.
+    pub embed_inputs: usize,
+    /// Longest text in one `/v1/embeddings` request, in characters.
+    pub embed_chars: usize,
+    /// How long a read request may run before it is answered 503.
+    pub timeout: Duration,
+    /// How long an upload or delete may wait for the writer and run.
+    pub write_timeout: Duration,
+    /// Requests doing model or index work at once; more are answered 429.
+    pub model_concurrency: usize,
+    /// Writes waiting for the single writer; more are answered 429.
+    pub write_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 64 * 1024,
+            upload_bytes: 8 * 1024 * 1024,
+            query_chars: 1000,
+            max_k: 100,
+            embed_inputs: 64,
+            embed_chars: 8192,
+            timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(600),
+            model_concurrency: 4,
+            write_queue: 8,
+        }
+    }
+}
+
+/// Everything `server::serve` needs besides the opened engine.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    /// The index directory (uploads are kept in its `uploads/` folder).
+    pub index_dir: PathBuf,
+    pub access: Access,
+    pub limits: Limits,
+    /// `/readyz` fails while the embedding model is not loaded (false when the server
+    /// was started without a model on purpose).
+    pub require_model: bool,
+}

@@ -1,0 +1,319 @@
+//! The JSON shapes of the API: requests and responses, with their OpenAPI schemas.
+//!
+//! Built from the library's types here so the core never depends on the HTTP layer.
+//! Server paths (a document's source file) are never part of a response.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::lexical::{DocEntry, LexicalHit};
+use crate::search::{Explain, Mode};
+
+/// Query parameters of `GET /api/search` (documentation; parsed by the handler).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchParams {
+    /// What to search for: words, "exact phrases", +required, -excluded; «ماده ۶ بند د» or
+    /// "article 6 clause d" jumps to that clause.
+    q: String,
+    /// Number of hits (1 to 100; default 10).
+    k: Option<u16>,
+    /// lexical, semantic or hybrid (default).
+    mode: Option<String>,
+    /// A metadata filter KEY=VALUE (doc_type, lang, year, status); repeat for several.
+    filter: Option<Vec<String>>,
+    /// true to add each hit's explain data (ranks and scores of both retrievers).
+    explain: Option<bool>,
+}
+
+/// Why a hit ranked where it did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplainJson {
+    pub lexical_rank: Option<usize>,
+    pub lexical_score: Option<f32>,
+    pub semantic_rank: Option<usize>,
+    pub semantic_score: Option<f32>,
+    pub fused_score: f32,
+    pub matched_terms: Vec<String>,
+}
+
+impl From<&Explain> for ExplainJson {
+    fn from(e: &Explain) -> Self {
+        ExplainJson {
+            lexical_rank: e.lexical_rank,
+            lexical_score: e.lexical_score,
+            semantic_rank: e.semantic_rank,
+            semantic_score: e.semantic_score,
+            fused_score: e.fused_score,
+            matched_terms: e.matched_terms.clone(),
+        }
+    }
+}
+
+/// One search hit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitJson {
+    pub rank: usize,
+    pub doc_id: String,
+    pub chunk_id: String,
+    pub title: String,
+    /// Title, headings and legal markers down to this passage.
+    pub breadcrumb: Vec<String>,
+    /// An excerpt of the passage.
+    pub snippet: String,
+    /// Byte ranges `[start, end)` of `snippet` (UTF-8) that matched the query.
+    #[schema(value_type = Vec<Vec<usize>>)]
+    pub highlights: Vec<[usize; 2]>,
+    pub score: f32,
+    pub doc_type: String,
+    pub lang: String,
+    pub year: Option<u32>,
+    pub status: Option<String>,
+    pub article: Option<String>,
+    pub clause: Option<String>,
+    /// Byte span of the passage in its document's text.
+    pub start: u64,
+    pub end: u64,
+    pub matched_terms: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<ExplainJson>,
+}
+
+impl HitJson {
+    pub fn new(rank: usize, h: &LexicalHit, explain: Option<&Explain>) -> HitJson {
+        HitJson {
+            rank,
+            doc_id: h.doc_id.clone(),
+            chunk_id: h.chunk_id.clone(),
+            title: h.title.clone(),
+            breadcrumb: h.breadcrumb.clone(),
+            snippet: h.snippet.text.clone(),
+            highlights: h.snippet.highlights.iter().map(|&(s, e)| [s, e]).collect(),
+            score: h.score,
+            doc_type: h.doc_type.clone(),
+            lang: h.lang.clone(),
+            year: h.year,
+            status: h.status.clone(),
+            article: h.article.clone(),
+            clause: h.clause.clone(),
+            start: h.start,
+            end: h.end,
+            matched_terms: h.matched_terms.clone(),
+            explain: explain.map(ExplainJson::from),
+        }
+    }
+}
+
+/// The answer to `GET /api/search`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub query: String,
+    /// The retriever that ran (lexical when semantic search is unavailable).
+    #[schema(value_type = String, example = "hybrid")]
+    pub mode: Mode,
+    /// Set when the requested mode could not run and another did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    pub filters: BTreeMap<String, String>,
+    pub hits: Vec<HitJson>,
+}
+
+/// A document in the index.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentJson {
+    pub doc_id: String,
+    pub title: String,
+    pub doc_type: String,
+    pub lang: String,
+    pub year: Option<u32>,
+    pub status: Option<String>,
+    pub chunks: u32,
+    /// Size of the document's text in bytes.
+    pub bytes: u64,
+    /// Uploaded through the API (editors may delete it) rather than indexed from a folder.
+    pub uploaded: bool,
+}
+
+impl DocumentJson {
+    pub fn new(doc_id: &str, e: &DocEntry, uploaded: bool) -> DocumentJson {
+        DocumentJson {
+            doc_id: doc_id.to_string(),
+            title: e.title.clone(),
+            doc_type: e.doc_type.clone(),
+            lang: e.lang.code().to_string(),
+            year: e.year,
+            status: e.status.clone(),
+            chunks: e.chunks,
+            bytes: e.bytes,
+            uploaded,
+        }
+    }
+}
+
+/// The answer to `GET /api/documents`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentList {
+    pub documents: Vec<DocumentJson>,
+}
+
+/// A full passage, for citations and the "open source" link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChunkJson {
+    pub chunk_id: String,
+    pub doc_id: String,
+    pub title: String,
+    pub breadcrumb: Vec<String>,
+    /// The whole passage.
+    pub text: String,
+    pub lang: String,
+    pub doc_type: String,
+    pub year: Option<u32>,
+    pub status: Option<String>,
+    pub article: Option<String>,
+    pub clause: Option<String>,
+    pub note: Option<String>,
+    /// Byte span of the passage in its document's text.
+    pub start: u64,
+    pub end: u64,
+}
+
+impl From<LexicalHit> for ChunkJson {
+    fn from(h: LexicalHit) -> Self {
+        ChunkJson {
+            chunk_id: h.chunk_id,
+            doc_id: h.doc_id,
+            title: h.title,
+            breadcrumb: h.breadcrumb,
+            text: h.text,
+            lang: h.lang,
+            doc_type: h.doc_type,
+            year: h.year,
+            status: h.status,
+            article: h.article,
+            clause: h.clause,
+            note: h.note,
+            start: h.start,
+            end: h.end,
+        }
+    }
+}
+
+/// A document with its passages, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentDetail {
+    pub document: DocumentJson,
+    pub chunks: Vec<ChunkJson>,
+}
+
+/// The multipart form of `POST /api/documents`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The file: .md (front matter allowed), .txt or .html, UTF-8. Its name (without
+    /// extension) becomes the document id; uploading the same name again replaces it.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// What an upload did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadResponse {
+    pub doc_id: String,
+    pub title: String,
+    pub chunks: u32,
+    /// An earlier upload with the same name was replaced.
+    pub replaced: bool,
+    /// Passages embedded for semantic search.
+    pub embedded: usize,
+}
+
+/// What a delete did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeleteResponse {
+    pub doc_id: String,
+    pub deleted: bool,
+    /// The uploaded file was removed too (documents from indexed folders keep their files).
+    pub file_removed: bool,
+}
+
+/// One text or several.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum EmbeddingInput {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// `POST /v1/embeddings`, as in OpenAI's API.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingRequest {
+    pub input: EmbeddingInput,
+    /// Accepted for compatibility; the server's own model answers.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Only "float" is supported.
+    #[serde(default)]
+    pub encoding_format: Option<String>,
+    /// Accepted for compatibility; ignored.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// envkb's extension: "query" for search queries, "passage" (default) for documents
+    /// (E5 embeds the two with different prefixes).
+    #[serde(default)]
+    pub input_type: Option<String>,
+}
+
+/// One embedding.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmbeddingData {
+    /// Always "embedding".
+    #[schema(value_type = String)]
+    pub object: &'static str,
+    pub index: usize,
+    /// An L2-normalized vector.
+    pub embedding: Vec<f32>,
+}
+
+/// Token counts, as OpenAI reports them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmbeddingUsage {
+    pub prompt_tokens: usize,
+    pub total_tokens: usize,
+}
+
+/// The answer to `POST /v1/embeddings`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmbeddingResponse {
+    /// Always "list".
+    #[schema(value_type = String)]
+    pub object: &'static str,
+    pub data: Vec<EmbeddingData>,
+    pub model: String,
+    pub usage: EmbeddingUsage,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(value_type = String)]
+    pub status: &'static str,
+}
+
+/// `GET /readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    pub ready: bool,
+    pub index: bool,
+    pub model: bool,
+    /// Semantic search can run (model loaded and vectors of this model in the index).
+    pub semantic: bool,
+    pub documents: usize,
+    pub chunks: u64,
+    /// What is missing, when not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

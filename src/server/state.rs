@@ -1,0 +1,167 @@
+//! The state every handler shares: the current engine (swapped after each index write),
+//! the gate that bounds model and index work, the writer's queue, access rules, limits
+//! and metrics.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::auth::Access;
+use super::config::{Limits, ServeConfig};
+use super::error::ApiError;
+use super::metrics::Metrics;
+use super::writer::{WriterHandle, WriterThread};
+use crate::engine::Engine;
+
+/// The engine readers use now. A write builds a new engine and swaps it in; requests
+/// already running keep the one they started with.
+pub struct EngineCell(RwLock<Arc<Engine>>);
+
+impl EngineCell {
+    pub fn new(engine: Engine) -> EngineCell {
+        EngineCell(RwLock::new(Arc::new(engine)))
+    }
+
+    pub fn get(&self) -> Arc<Engine> {
+        Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn set(&self, engine: Engine) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+    }
+}
+
+/// Bounds the requests doing model or index work at once. A request that finds no free
+/// slot is answered 429 at once instead of queueing without limit.
+pub struct ModelGate {
+    slots: Arc<Semaphore>,
+    limit: usize,
+}
+
+impl ModelGate {
+    pub fn new(limit: usize) -> ModelGate {
+        let limit = limit.max(1);
+        ModelGate {
+            slots: Arc::new(Semaphore::new(limit)),
+            limit,
+        }
+    }
+
+    /// A slot, or 429.
+    pub fn try_enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        Arc::clone(&self.slots).try_acquire_owned().map_err(|_| {
+            ApiError::Busy(format!(
+                "{} requests are already searching, asking or embedding",
+                self.limit
+            ))
+        })
+    }
+
+    /// Slots in use.
+    pub fn in_flight(&self) -> usize {
+        self.limit - self.slots.available_permits()
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+struct Inner {
+    engine: Arc<EngineCell>,
+    access: Access,
+    limits: Limits,
+    gate: ModelGate,
+    writer: WriterHandle,
+    metrics: Arc<Metrics>,
+    index_dir: PathBuf,
+    require_model: bool,
+}
+
+/// Cheap to clone; one per router.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+impl AppState {
+    /// Builds the state and starts the writer thread (join it with [`WriterThread::join`]
+    /// after the last state clone is gone).
+    pub fn start(config: &ServeConfig, engine: Engine) -> crate::Result<(AppState, WriterThread)> {
+        let model = engine.model.clone();
+        let cell = Arc::new(EngineCell::new(engine));
+        let metrics = Arc::new(Metrics::default());
+        let (writer, thread) = super::writer::start(
+            &config.index_dir,
+            Arc::clone(&cell),
+            model,
+            Arc::clone(&metrics),
+            config.limits.write_queue,
+        )?;
+        let state = AppState {
+            inner: Arc::new(Inner {
+                engine: cell,
+                access: config.access.clone(),
+                limits: config.limits,
+                gate: ModelGate::new(config.limits.model_concurrency),
+                writer,
+                metrics,
+                index_dir: config.index_dir.clone(),
+                require_model: config.require_model,
+            }),
+        };
+        Ok((state, thread))
+    }
+
+    /// The engine to use for this request.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.inner.engine.get()
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.inner.access
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn gate(&self) -> &ModelGate {
+        &self.inner.gate
+    }
+
+    pub fn writer(&self) -> &WriterHandle {
+        &self.inner.writer
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn index_dir(&self) -> &Path {
+        &self.inner.index_dir
+    }
+
+    pub fn require_model(&self) -> bool {
+        self.inner.require_model
+    }
+
+    /// Runs `work` on a blocking thread with the current engine, holding a gate slot until
+    /// it finishes (even if the request is dropped meanwhile), so the async runtime never
+    /// waits on the model or the index.
+    pub async fn with_engine<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> T + Send + 'static,
+    {
+        let slot = self.inner.gate.try_enter()?;
+        let engine = self.engine();
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            work(&engine)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("a search task failed: {e}")))
+    }
+}

@@ -1,0 +1,906 @@
+//! Router tests without a socket: every route, role and error path, through
+//! `tower::ServiceExt::oneshot` on the real router over a real index on disk (the test
+//! fixtures, indexed lexically; the model-backed route loads the real model once).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::*;
+use crate::engine::{Engine, LoadedModel};
+use crate::indexer::{index_paths, Silent};
+use crate::lexical::LexicalIndex;
+use crate::text::AnalyzerOptions;
+
+const READER: &str = "reader-key-for-router-tests";
+const EDITOR: &str = "editor-key-for-router-tests";
+const ADMIN: &str = "admin-key-for-router-tests";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb")
+}
+
+/// A router over a fresh copy of the fixture index.
+struct Server {
+    dir: tempfile::TempDir,
+    state: AppState,
+    router: Router,
+}
+
+struct Options {
+    open_read: bool,
+    limits: Limits,
+    model: Option<Arc<LoadedModel>>,
+    require_model: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            open_read: false,
+            limits: Limits::default(),
+            model: None,
+            require_model: false,
+        }
+    }
+}
+
+fn server(opts: Options) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let index_dir = dir.path().join("index");
+    // One document indexed from a folder root of its own, so its id has no folder part
+    // and an upload can collide with it.
+    let extra = dir.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(
+        extra.join("glossary.md"),
+        "# Glossary\n\nEnvironmental impact assessment: a study made before a project starts.\n",
+    )
+    .unwrap();
+    let mut index = LexicalIndex::open_or_create(&index_dir, AnalyzerOptions::default()).unwrap();
+    index_paths(&mut index, &[fixtures(), extra], &mut Silent, None).unwrap();
+    drop(index);
+    let model = opts
+        .model
+        .clone()
+        .ok_or_else(|| "no model in this test".to_string());
+    let engine = Engine::with_shared_model(LexicalIndex::open(&index_dir).unwrap(), model);
+    let mut keys = ApiKeys::default();
+    keys.add_from(
+        &format!("reader:{READER}\neditor:{EDITOR}\nadmin:{ADMIN}"),
+        "test",
+    )
+    .unwrap();
+    let config = ServeConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        index_dir,
+        access: Access {
+            keys,
+            open_read: opts.open_read,
+        },
+        limits: opts.limits,
+        require_model: opts.require_model,
+    };
+    // The writer thread ends when the state's last clone is dropped with the test.
+    let (state, _writer) = AppState::start(&config, engine).unwrap();
+    let router = router(state.clone());
+    Server { dir, state, router }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    /// An error reply: the status, `{error, message}` and nothing else.
+    fn error(&self, status: StatusCode, code: &str) -> String {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        let v = self.json();
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.len(), 2, "exactly error and message: {v}");
+        assert_eq!(v["error"], code, "{v}");
+        v["message"].as_str().unwrap().to_string()
+    }
+}
+
+impl Server {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let r = self.router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, uri: &str, key: Option<&str>) -> Reply {
+        let mut b = Request::get(uri);
+        if let Some(k) = key {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_json(&self, uri: &str, key: Option<&str>, body: impl Into<Body>) -> Reply {
+        let mut b = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+        if let Some(k) = key {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        self.send(b.body(body.into()).unwrap()).await
+    }
+
+    async fn upload(&self, key: Option<&str>, name: &str, bytes: &[u8]) -> Reply {
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--XBOUNDARYX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n--XBOUNDARYX--\r\n");
+        let mut b = Request::post("/api/documents").header(
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=XBOUNDARYX",
+        );
+        if let Some(k) = key {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        self.send(b.body(Body::from(body)).unwrap()).await
+    }
+
+    async fn delete(&self, id: &str, key: Option<&str>) -> Reply {
+        let mut b = Request::delete(format!("/api/documents/{id}"));
+        if let Some(k) = key {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    /// What the index holds on disk now: (generation, document ids).
+    fn committed(&self) -> (u64, Vec<String>) {
+        let index = LexicalIndex::open(self.state.index_dir()).unwrap();
+        let m = index.manifest();
+        (m.generation, m.documents.keys().cloned().collect())
+    }
+}
+
+fn q(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+// ---- search -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn search_finds_persian_passages_with_breadcrumbs_and_highlights() {
+    let s = server(Options::default());
+    let r = s
+        .get(
+            &format!(
+                "/api/search?q={}&mode=lexical&explain=true",
+                q("ماده ۶ بند د")
+            ),
+            Some(READER),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    assert_eq!(v["mode"], "lexical");
+    let hit = &v["hits"][0];
+    assert_eq!(hit["doc_id"], "fa/sample-law");
+    assert_eq!(hit["clause"], "د");
+    assert!(hit["breadcrumb"].as_array().unwrap().len() >= 2);
+    assert!(hit["explain"]["lexical_rank"].as_u64() == Some(1));
+    assert!(hit.get("source").is_none(), "server paths are not sent");
+    let snippet = hit["snippet"].as_str().unwrap();
+    for h in hit["highlights"].as_array().unwrap() {
+        let (a, b) = (
+            h[0].as_u64().unwrap() as usize,
+            h[1].as_u64().unwrap() as usize,
+        );
+        assert!(snippet.is_char_boundary(a) && snippet.is_char_boundary(b) && a < b);
+    }
+    // Without explain the key is absent.
+    let r = s
+        .get(&format!("/api/search?q={}", q("پساب")), Some(READER))
+        .await;
+    assert!(r.json()["hits"][0].get("explain").is_none());
+}
+
+#[tokio::test]
+async fn search_falls_back_to_lexical_with_a_warning_when_there_is_no_model() {
+    let s = server(Options::default());
+    let r = s
+        .get(
+            &format!("/api/search?q={}&mode=semantic", q("پساب")),
+            Some(READER),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    assert_eq!(v["mode"], "lexical");
+    assert!(v["warning"].as_str().unwrap().contains("semantic"));
+}
+
+#[tokio::test]
+async fn search_filters_apply_and_bad_parameters_are_400() {
+    let s = server(Options::default());
+    let r = s
+        .get(
+            "/api/search?q=environmental&mode=lexical&filter=lang%3Den&filter=year=2015",
+            Some(READER),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    assert_eq!(v["filters"]["lang"], "en");
+    for h in v["hits"].as_array().unwrap() {
+        assert_eq!(h["lang"], "en");
+        assert_eq!(h["year"], 2015);
+    }
+    let long = "آب ".repeat(600);
+    for (uri, hint) in [
+        ("/api/search".to_string(), "q is required"),
+        ("/api/search?q=%20%20".to_string(), "q is required"),
+        ("/api/search?q=air&k=0".to_string(), "k must be"),
+        ("/api/search?q=air&k=abc".to_string(), "k must be"),
+        ("/api/search?q=air&k=101".to_string(), "k must be"),
+        ("/api/search?q=air&mode=fuzzy".to_string(), "mode must be"),
+        (
+            "/api/search?q=air&explain=maybe".to_string(),
+            "explain must be",
+        ),
+        ("/api/search?q=air&filter=colour=red".to_string(), "colour"),
+        ("/api/search?q=air&q=water".to_string(), "more than once"),
+        ("/api/search?q=air&top=3".to_string(), "unknown parameter"),
+        ("/api/search?q=%FF%FE".to_string(), "UTF-8"),
+        ("/api/search?q=%zz".to_string(), "hex"),
+        (format!("/api/search?q={}", q(&long)), "limit"),
+    ] {
+        let r = s.get(&uri, Some(READER)).await;
+        let m = r.error(StatusCode::BAD_REQUEST, "bad_request");
+        assert!(m.contains(hint), "{uri}: {m}");
+    }
+}
+
+// ---- roles --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn reading_needs_a_key_unless_opened_and_bad_keys_are_401() {
+    let closed = server(Options::default());
+    let r = closed.get("/api/search?q=air", None).await;
+    r.error(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(r.headers.contains_key(header::WWW_AUTHENTICATE));
+    let r = closed
+        .get("/api/search?q=air", Some("not-a-real-key-at-all"))
+        .await;
+    let m = r.error(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(!m.contains("not-a-real-key"), "keys are never echoed");
+    for uri in ["/api/documents", "/api/chunks/fa/note%230", "/metrics"] {
+        closed
+            .get(uri, None)
+            .await
+            .error(StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_eq!(
+            closed.get(uri, Some(READER)).await.status,
+            StatusCode::OK,
+            "{uri}"
+        );
+    }
+    let r = closed
+        .send(
+            Request::get("/api/documents")
+                .header(header::AUTHORIZATION, "Basic dXNlcjpwYXNz")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    r.error(StatusCode::UNAUTHORIZED, "unauthorized");
+    let r = closed
+        .send(
+            Request::get("/api/documents")
+                .header("x-api-key", EDITOR)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "X-API-Key works too");
+
+    let open = server(Options {
+        open_read: true,
+        ..Options::default()
+    });
+    assert_eq!(
+        open.get("/api/search?q=air", None).await.status,
+        StatusCode::OK
+    );
+    // Writing never opens up.
+    open.upload(None, "a.md", b"# A\n\ntext")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "unauthorized");
+    open.delete("fa/note", None)
+        .await
+        .error(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn the_public_routes_need_no_key() {
+    let s = server(Options::default());
+    for uri in [
+        "/healthz",
+        "/readyz",
+        "/api/openapi.json",
+        "/",
+        "/docs",
+        "/assets/app.js",
+    ] {
+        assert_eq!(s.get(uri, None).await.status, StatusCode::OK, "{uri}");
+    }
+}
+
+// ---- documents and passages ---------------------------------------------------------
+
+#[tokio::test]
+async fn documents_list_read_and_passages() {
+    let s = server(Options::default());
+    let v = s.get("/api/documents", Some(READER)).await.json();
+    let ids: Vec<&str> = v["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["doc_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"fa/sample-law") && ids.contains(&"en/sample-iso"),
+        "{ids:?}"
+    );
+    assert_eq!(v["documents"][0]["uploaded"], false);
+
+    let d = s.get("/api/documents/fa/sample-law", Some(READER)).await;
+    assert_eq!(d.status, StatusCode::OK);
+    let d = d.json();
+    assert_eq!(d["document"]["doc_type"], "law");
+    let chunks = d["chunks"].as_array().unwrap();
+    assert_eq!(
+        chunks.len() as u64,
+        d["document"]["chunks"].as_u64().unwrap()
+    );
+    assert_eq!(chunks[0]["chunk_id"], "fa/sample-law#0");
+
+    let c = s.get("/api/chunks/fa/sample-law%231", Some(READER)).await;
+    assert_eq!(c.status, StatusCode::OK);
+    let c = c.json();
+    assert_eq!(c["chunk_id"], "fa/sample-law#1");
+    assert!(!c["text"].as_str().unwrap().is_empty());
+
+    s.get("/api/documents/fa/missing", Some(READER))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    s.get("/api/chunks/fa/sample-law%23999", Some(READER))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    for uri in [
+        "/api/documents/..%2F..%2Fetc%2Fpasswd",
+        "/api/documents/fa/%2E%2E/%2E%2E/secret",
+        "/api/documents/%2Fetc%2Fpasswd",
+        "/api/documents/a%00b",
+        "/api/chunks/fa/sample-law",
+        "/api/chunks/..%2Fx%231",
+        "/api/documents/%FF%FE",
+    ] {
+        s.get(uri, Some(READER))
+            .await
+            .error(StatusCode::BAD_REQUEST, "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn an_editor_uploads_replaces_and_deletes_and_readers_see_it() {
+    let s = server(Options::default());
+    let doc = "---\ntitle: دستورالعمل پایش پسماند\ndoc_type: policy\nlang: fa\nyear: 2020\n---\n# دستورالعمل پایش پسماند\n\n## ماده ۱\n\nپسماند ویژه باید جداگانه جمع‌آوری و ثبت شود.\n";
+    // Readers may not write.
+    s.upload(Some(READER), "pasmand.md", doc.as_bytes())
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    let r = s.upload(Some(EDITOR), "pasmand.md", doc.as_bytes()).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let v = r.json();
+    assert_eq!(v["doc_id"], "pasmand");
+    assert_eq!(v["replaced"], false);
+    assert!(v["chunks"].as_u64().unwrap() >= 1);
+    assert!(s.dir.path().join("index/uploads/pasmand.md").is_file());
+    // Readers see it at once (the engine was swapped).
+    let hits = s
+        .get(
+            &format!("/api/search?q={}&mode=lexical", q("پسماند ویژه")),
+            Some(READER),
+        )
+        .await
+        .json();
+    assert_eq!(hits["hits"][0]["doc_id"], "pasmand");
+    let list = s.get("/api/documents", Some(READER)).await.json();
+    let mine = list["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["doc_id"] == "pasmand")
+        .unwrap()
+        .clone();
+    assert_eq!(mine["uploaded"], true);
+    assert_eq!(mine["year"], 2020);
+
+    // The same name again replaces it.
+    let r = s
+        .upload(
+            Some(EDITOR),
+            "pasmand.md",
+            "# Waste\n\nHazardous waste is logged.\n".as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.json()["replaced"], true);
+    let hits = s
+        .get(
+            &format!("/api/search?q={}&mode=lexical", q("پسماند ویژه")),
+            Some(READER),
+        )
+        .await
+        .json();
+    assert!(hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["doc_id"] != "pasmand"));
+
+    // Editors delete uploads; the file goes too.
+    s.delete("pasmand", Some(READER))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    let r = s.delete("pasmand", Some(EDITOR)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["file_removed"], true);
+    assert!(!s.dir.path().join("index/uploads/pasmand.md").exists());
+    s.get("/api/documents/pasmand", Some(READER))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    s.delete("pasmand", Some(EDITOR))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn documents_from_indexed_folders_need_an_admin_to_delete() {
+    let s = server(Options::default());
+    let m = s
+        .delete("fa/note", Some(EDITOR))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    assert!(m.contains("admin"), "{m}");
+    let r = s.delete("fa/note", Some(ADMIN)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["file_removed"], false);
+    assert!(
+        fixtures().join("fa/note.txt").exists(),
+        "source files are left alone"
+    );
+    assert!(!s.committed().1.contains(&"fa/note".to_string()));
+    s.delete("..%2F..%2Fetc", Some(ADMIN))
+        .await
+        .error(StatusCode::BAD_REQUEST, "bad_request");
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_and_leave_the_index_as_it_was() {
+    let s = server(Options {
+        limits: Limits {
+            upload_bytes: 4096,
+            ..Limits::default()
+        },
+        ..Options::default()
+    });
+    let before = s.committed();
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "tool.exe",
+            b"MZ\x90\x00".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "blob.md",
+            b"abc\x00\x01\x02".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "latin1.txt",
+            b"caf\xe9 \xe0 la carte".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "empty.txt",
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "bad-front.md",
+            b"---\ntitle: [unclosed\n---\nbody\n".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "../../escape.md",
+            b"# x\n\ntext".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            ".hidden.md",
+            b"# x\n\ntext".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "glossary.md",
+            b"# Glossary\n\nanother text".to_vec(),
+            StatusCode::CONFLICT,
+            "conflict",
+        ),
+        (
+            "huge.txt",
+            vec![b'a'; 64 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+    ];
+    for (name, bytes, status, code) in cases {
+        let r = s.upload(Some(EDITOR), name, &bytes).await;
+        let m = r.error(status, code);
+        assert!(
+            !m.contains(s.dir.path().to_str().unwrap()),
+            "no server paths: {m}"
+        );
+    }
+    // Not multipart at all, and multipart without a file part.
+    s.post_json("/api/documents", Some(EDITOR), "{}")
+        .await
+        .error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let r = s
+        .send(
+            Request::post("/api/documents")
+                .header(header::AUTHORIZATION, format!("Bearer {EDITOR}"))
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=B")
+                .body(Body::from(
+                    "--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--B--\r\n",
+                ))
+                .unwrap(),
+        )
+        .await;
+    r.error(StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(s.committed(), before, "the index is unchanged");
+    let uploads: Vec<_> = std::fs::read_dir(s.dir.path().join("index/uploads"))
+        .unwrap()
+        .collect();
+    assert!(uploads.is_empty(), "nothing left in uploads/: {uploads:?}");
+    // And the server still answers.
+    assert_eq!(s.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+// ---- embeddings ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn embeddings_input_errors_are_4xx_and_no_model_is_503() {
+    let s = server(Options {
+        limits: Limits {
+            body_bytes: 1024,
+            embed_inputs: 2,
+            ..Limits::default()
+        },
+        ..Options::default()
+    });
+    let post = |body: &'static [u8]| s.post_json("/v1/embeddings", Some(READER), body);
+    post(b"{\"input\": ")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_json");
+    post(b"{\"input\": \"\xff\xfe\"}")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_json");
+    post(b"{\"input\": 42}")
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    post(b"{\"inputs\": [\"a\"]}")
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    post(b"{\"input\": []}")
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    post(b"{\"input\": [\"a\", \"b\", \"c\"]}")
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    post(b"{\"input\": \"  \"}")
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    post(b"{\"input\": \"a\", \"encoding_format\": \"base64\"}")
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let huge = format!("{{\"input\": \"{}\"}}", "a".repeat(4096));
+    s.post_json("/v1/embeddings", Some(READER), huge)
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    let r = s
+        .send(
+            Request::post("/v1/embeddings")
+                .header(header::AUTHORIZATION, format!("Bearer {READER}"))
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("{\"input\": \"a\"}"))
+                .unwrap(),
+        )
+        .await;
+    r.error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let r = post(b"{\"input\": \"air quality\"}").await;
+    r.error(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn embeddings_with_the_real_model_are_unit_vectors_in_order() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    assert!(
+        dir.join("e5-small-q4.bin").is_file(),
+        "model files missing: run models/fetch.sh first"
+    );
+    let model = Arc::new(LoadedModel::load(&dir).unwrap());
+    let s = server(Options {
+        model: Some(Arc::clone(&model)),
+        require_model: true,
+        ..Options::default()
+    });
+    let r = s
+        .post_json(
+            "/v1/embeddings",
+            Some(READER),
+            r#"{"input": ["کیفیت هوا", "air quality"], "model": "text-embedding-3-small", "input_type": "query"}"#,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let v = r.json();
+    assert_eq!(v["object"], "list");
+    assert_eq!(v["model"], "multilingual-e5-small");
+    let data = v["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    let direct = model
+        .encoder
+        .embed_queries(&[crate::text::normalize_for_embedding("کیفیت هوا")])
+        .unwrap();
+    for (i, d) in data.iter().enumerate() {
+        assert_eq!(d["index"], i);
+        let e: Vec<f32> = serde_json::from_value(d["embedding"].clone()).unwrap();
+        assert_eq!(e.len(), 384);
+        let norm: f32 = e.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-3, "{norm}");
+        if i == 0 {
+            let cos: f32 = e.iter().zip(&direct[0]).map(|(a, b)| a * b).sum();
+            assert!(cos > 0.999, "the same vector as the encoder's: {cos}");
+        }
+    }
+    assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() > 4);
+    // The model is loaded: ready.
+    let r = s.get("/readyz", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["model"], true);
+}
+
+// ---- limits -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_full_gate_answers_429_with_retry_after() {
+    let s = server(Options {
+        limits: Limits {
+            model_concurrency: 1,
+            ..Limits::default()
+        },
+        ..Options::default()
+    });
+    let held = s.state.gate().try_enter().unwrap();
+    let r = s.get("/api/search?q=air", Some(READER)).await;
+    r.error(StatusCode::TOO_MANY_REQUESTS, "busy");
+    assert_eq!(r.headers[header::RETRY_AFTER], "1");
+    drop(held);
+    assert_eq!(
+        s.get("/api/search?q=air", Some(READER)).await.status,
+        StatusCode::OK
+    );
+    let metrics = String::from_utf8(s.get("/metrics", Some(READER)).await.body).unwrap();
+    assert!(
+        metrics.contains("route=\"/api/search\",status=\"429\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_over_its_time_is_answered_503() {
+    let s = server(Options {
+        limits: Limits {
+            timeout: Duration::from_nanos(1),
+            ..Limits::default()
+        },
+        ..Options::default()
+    });
+    let r = s.get("/api/search?q=air", Some(READER)).await;
+    r.error(StatusCode::SERVICE_UNAVAILABLE, "timeout");
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    // The work that was cut off still frees its slot.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.state.gate().in_flight(), 0);
+}
+
+// ---- operations ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let s = server(Options {
+        require_model: true,
+        ..Options::default()
+    });
+    assert_eq!(s.get("/healthz", None).await.json()["status"], "ok");
+    let r = s.get("/readyz", None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the model is required here"
+    );
+    let v = r.json();
+    assert_eq!(v["index"], true);
+    assert_eq!(v["model"], false);
+    assert!(v["reason"].as_str().unwrap().contains("model"));
+
+    let lexical_only = server(Options::default());
+    let v = lexical_only.get("/readyz", None).await.json();
+    assert_eq!(v["ready"], true);
+    assert!(v["documents"].as_u64().unwrap() >= 4);
+
+    s.get("/api/search?q=air", Some(READER)).await;
+    let r = s.get("/metrics", Some(READER)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = String::from_utf8(r.body).unwrap();
+    for needle in [
+        "envkb_http_requests_total{method=\"GET\",route=\"/api/search\",status=\"200\"} 1",
+        "envkb_http_request_duration_seconds_count{route=\"/api/search\"} 1",
+        "envkb_index_documents ",
+        "envkb_index_bytes ",
+        "envkb_model_queue_depth 0",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in\n{text}");
+    }
+}
+
+/// Every route the router serves, as (method, OpenAPI path).
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/search"),
+    ("get", "/api/documents"),
+    ("post", "/api/documents"),
+    ("get", "/api/documents/{id}"),
+    ("delete", "/api/documents/{id}"),
+    ("get", "/api/chunks/{id}"),
+    ("post", "/v1/embeddings"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("get", "/api/openapi.json"),
+];
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route() {
+    let s = server(Options::default());
+    let r = s.get("/api/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        ROUTES.len(),
+        "documented routes: {:?}",
+        paths.keys()
+    );
+    for (method, path) in ROUTES {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} undocumented"
+        );
+        // And the router really serves it (anything but 404/405 for the route itself).
+        let uri = path.replace("{id}", "fa/note");
+        let req = Request::builder()
+            .method(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap())
+            .uri(&uri)
+            .body(Body::empty())
+            .unwrap();
+        let st = s.send(req).await.status;
+        assert!(
+            st != StatusCode::NOT_FOUND && st != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}: {st}"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("SearchResponse") && schemas.contains_key("ErrorBody"));
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_json_errors() {
+    let s = server(Options::default());
+    s.get("/api/nothing-here", Some(READER))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    let r = s
+        .send(Request::put("/api/search").body(Body::empty()).unwrap())
+        .await;
+    r.error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    s.get("/assets/../../Cargo.toml", None)
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn the_page_is_served_with_a_strict_content_policy() {
+    let s = server(Options::default());
+    let r = s.get("/", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'"));
+    assert!(r.headers.contains_key("x-request-id"));
+    assert!(String::from_utf8(r.body).unwrap().contains("dir=\"rtl\""));
+    let font = s.get("/assets/fonts/Vazirmatn-NL-wght.woff2", None).await;
+    assert_eq!(font.headers[header::CONTENT_TYPE], "font/woff2");
+}
