@@ -31,9 +31,9 @@ pub struct EvidenceConfig {
 impl Default for EvidenceConfig {
     fn default() -> Self {
         EvidenceConfig {
-            semantic_weight: 0.6,
-            lexical_weight: 0.4,
-            passage_weight: 0.0,
+            semantic_weight: 0.5,
+            lexical_weight: 0.1,
+            passage_weight: 0.4,
             max_sentences: 3,
             keep_margin: 0.03,
         }

@@ -84,7 +84,7 @@ pub struct AbstainConfig {
 impl Default for AbstainConfig {
     fn default() -> Self {
         AbstainConfig {
-            min_score: 0.62,
+            min_score: 0.815,
             min_overlap: 0.5,
         }
     }
