@@ -15,7 +15,8 @@ use std::sync::Arc;
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
-use super::fastmath;
+use envkb_kernels::fastmath;
+
 use super::packed::{dequantize_q4, PackedFile, Q4_BLOCK, Q4_BLOCK_BYTES};
 use super::plain::PlainLayers;
 use super::EmbedError;

@@ -2,7 +2,7 @@
 //!
 //! Owns turning (already normalized) text into L2-normalized 384-dimensional vectors:
 //! model files and where they come from (`source`, `packed`), the network (`bert`,
-//! with the candle-free layers for short inputs in `plain`, `q4q8` and `fastmath`),
+//! with the candle-free layers in `plain`, built on the `envkb-kernels` crate),
 //! tokenization with the E5 prefixes (`tokenize`), pooling and windowing (`pool`),
 //! the encoder that ties them together (`encoder`), and the dedicated embedding thread
 //! that async code talks to (`service`). It does not normalize Persian text, store
@@ -19,11 +19,9 @@
 mod bert;
 mod encoder;
 mod error;
-mod fastmath;
 pub mod packed;
 mod plain;
 pub mod pool;
-mod q4q8;
 mod service;
 mod source;
 mod tokenize;

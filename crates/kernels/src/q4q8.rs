@@ -1,7 +1,7 @@
 //! A quantized matmul: Q4_0 weights times Q8 (int8, per-32-block scale) activations,
 //! with an AVX2 kernel picked at run time and a portable fallback.
 //!
-//! Owns only this arithmetic and the weight layout it needs. It exists because
+//! Owns only this arithmetic and the weight layout it needs (built from Q4_0 blocks). It exists because
 //! single-query latency is bound by streaming the weights once per call: 4-bit weights
 //! multiplied in int8 beat dequantized f32 weights there.
 //!
@@ -18,8 +18,14 @@ use rayon::prelude::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::fastmath::{self, avx2, dispatch};
-use super::packed::{Q4_BLOCK, Q4_BLOCK_BYTES};
+use crate::fastmath::{self, avx2, dispatch};
+
+/// Weights per Q4_0 block (the GGML layout: an f16 scale, then 16 bytes holding 32
+/// 4-bit weights, byte j: weight j in the low nibble, weight j+16 in the high nibble,
+/// value = (q - 8) x scale).
+pub const Q4_BLOCK: usize = 32;
+/// Bytes per Q4_0 block.
+pub const Q4_BLOCK_BYTES: usize = 18;
 
 /// Output rows computed together.
 const GROUP: usize = 8;
@@ -297,7 +303,6 @@ impl Q4Linear {
     }
 
     /// Quantize `x` and run [`Q4Linear::forward_q8`]; returns `rows * out` values.
-    #[cfg(test)]
     pub fn forward(&self, x: &[f32]) -> Vec<f32> {
         let mut a = Q8Rows::default();
         a.quantize(x, self.inp);
@@ -404,7 +409,38 @@ fn tiles() -> Option<&'static Tiles> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embed::packed::{dequantize_q4, tests::quantize_q4};
+
+    /// Quantize to Q4_0 the usual way (scale = value of max magnitude / -8).
+    fn quantize_q4(x: &[f32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for blk in x.chunks(Q4_BLOCK) {
+            let max = blk
+                .iter()
+                .fold(0f32, |m, &v| if v.abs() > m.abs() { v } else { m });
+            let d = max / -8.0;
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+            out.extend_from_slice(&half::f16::from_f32(d).to_le_bytes());
+            for j in 0..16 {
+                let q0 = ((blk[j] * id + 8.5) as i32).clamp(0, 15) as u8;
+                let q1 = ((blk[j + 16] * id + 8.5) as i32).clamp(0, 15) as u8;
+                out.push(q0 | (q1 << 4));
+            }
+        }
+        out
+    }
+
+    fn dequantize_q4(blocks: &[u8], out: &mut [f32]) {
+        for (b, o) in blocks
+            .chunks_exact(Q4_BLOCK_BYTES)
+            .zip(out.chunks_exact_mut(Q4_BLOCK))
+        {
+            let d = half::f16::from_le_bytes([b[0], b[1]]).to_f32();
+            for j in 0..16 {
+                o[j] = ((b[2 + j] & 0x0f) as i32 - 8) as f32 * d;
+                o[j + 16] = ((b[2 + j] >> 4) as i32 - 8) as f32 * d;
+            }
+        }
+    }
 
     fn reference(w: &[f32], x: &[f32], out: usize, inp: usize, b: &[f32]) -> Vec<f32> {
         let n = x.len() / inp;

@@ -3,7 +3,7 @@
 //! Owns only these row operations on `f32` slices, written branch-free so the compiler
 //! vectorizes them; each public function runs an AVX2+FMA build of the same loop when
 //! the CPU has it (checked once at run time) and the portable build otherwise. It does
-//! not know about layers or weights (see `plain`).
+//! not know about layers or weights.
 //!
 //! Why not libm: the erf GELU of one short query costs ~300k `erf` calls, and the
 //! scalar library versions took milliseconds of a ~20 ms query. The approximations here
