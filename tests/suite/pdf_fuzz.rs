@@ -5,7 +5,9 @@
 //! bounded fuzz loop used where libFuzzer cannot run (docs/BENCHMARKS.md):
 //!   ENVKB_FUZZ_SECS=300 cargo test --release --test tests pdf_fuzz -- --ignored --nocapture
 //! It mutates the committed fixtures (bit flips, truncation, spliced and repeated spans,
-//! PDF tokens) and fails on a panic or a slow input, saving it under target/fuzz-found/.
+//! PDF tokens, in place or shifting) and fails on a panic or a slow input, saving it under
+//! target/fuzz-found/. The `seed-*-qdf.pdf` inputs are uncompressed copies of fixtures
+//! (`qpdf --qdf`), so mutations reach content streams and `ToUnicode` maps.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -101,7 +103,13 @@ fn mutate(rng: &mut ChaCha8Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
             continue;
         }
         let at = rng.random_range(0..data.len());
-        match rng.random_range(0..6) {
+        match rng.random_range(0..8) {
+            // In place (offsets stay valid, so the damage reaches past the xref table).
+            6 | 7 => {
+                let t = TOKENS[rng.random_range(0..TOKENS.len())];
+                let end = (at + t.len()).min(data.len());
+                data[at..end].copy_from_slice(&t[..end - at]);
+            }
             0 => {
                 for _ in 0..rng.random_range(1..16) {
                     let i = rng.random_range(0..data.len());
