@@ -147,10 +147,10 @@ pub fn candidates(
 /// named chunk exists and states the sentence, and no other chunk found by searching for the
 /// sentence states it too (then the answer would not live in one chunk).
 pub fn check(
-    ctx: &crate::engine::Engine,
+    engine: &crate::engine::Engine,
     x: &FindSource,
 ) -> Result<Result<(), Invalid>, ExercisesError> {
-    let index = &ctx.index;
+    let index = &engine.index;
     if x.task.cloze.matches(BLANK).count() != 1
         || x.task.cloze.replacen(BLANK, &x.key.answer, 1) != x.key.sentence
         || x.key.answer.trim().is_empty()
