@@ -148,6 +148,14 @@ fn write_pair(dir: &Path, files: [(&Path, &[u8]); 2]) -> anyhow::Result<()> {
     let mut staged = Vec::new();
     for (path, bytes) in files {
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(dir, e))?;
+        // Temporary files are private; a handout is for sharing.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| fail(path, e))?;
+        }
         tmp.write_all(bytes).map_err(|e| fail(path, e))?;
         tmp.as_file().sync_all().map_err(|e| fail(path, e))?;
         staged.push((tmp, path));

@@ -23,7 +23,7 @@ use crate::text::Lang;
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{states, words_query, Context, ExercisesError, PassageRef};
+use super::{states, words_query, Body, Context, ExercisesError, PassageRef, Sink};
 
 /// Fewer citations than this make no exercise.
 const MIN_CITATIONS: usize = 2;
@@ -189,12 +189,14 @@ fn build(
     }))
 }
 
-/// Up to `want` candidates, one per section heading of the scope, headings in a seeded order.
+/// Offers up to `want` candidates to `sink`, one per section heading of the scope, headings in
+/// a seeded order; each costs an answer, so they are made only until the sink is full.
 pub fn candidates(
     ctx: &Context,
     rng: &mut Stream,
     want: usize,
-) -> Result<Vec<CiteCheck>, ExercisesError> {
+    sink: &mut Sink,
+) -> Result<(), ExercisesError> {
     let mut seen = HashSet::new();
     // A question needs a heading that says something: at least three words.
     let mut headings: Vec<String> = ctx
@@ -205,16 +207,19 @@ pub fn candidates(
         .map(str::to_string)
         .collect();
     rng.shuffle(&mut headings);
-    let mut out = Vec::new();
+    let mut tried = 0;
     for h in headings {
-        if out.len() == want {
+        if tried == want {
             break;
         }
         if let Some(x) = build(ctx.engine, &h, ctx.options.lang, rng)? {
-            out.push(x);
+            tried += 1;
+            if sink.offer(Body::CiteCheck(x))? {
+                break;
+            }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The answer's sentences by citation number, from the `[n]` markers; `None` when markers are

@@ -21,7 +21,7 @@ use crate::text::{detect_lang, normalize, ZWNJ};
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{prose_sentences, words_query, Context, ExercisesError, PassageRef};
+use super::{prose_sentences, words_query, Body, Context, ExercisesError, PassageRef, Sink};
 
 /// Length of the lists shown to participants.
 pub const TOP: usize = 5;
@@ -32,6 +32,8 @@ pub const DEPTH: usize = 50;
 pub const MAX_SHARED: usize = 3;
 /// Each list must have at least this many hits for a comparison to mean anything.
 const MIN_LIST: usize = 3;
+/// Candidate queries measured per candidate the kind may offer.
+const MEASURED_PER_CANDIDATE: usize = 2;
 /// Words of a keyword query made from a sentence.
 const KEYWORDS: usize = 4;
 
@@ -300,16 +302,19 @@ fn build(
     }))
 }
 
-/// Candidates, strongest disagreement first: `want` candidate queries drawn in a seeded order
-/// from the scope, each run through both retrievers.
+/// Offers candidates to `sink`, strongest disagreement first: `want` candidate queries drawn in
+/// a seeded order from the scope, each run through both retrievers.
 pub fn candidates(
     ctx: &Context,
     rng: &mut Stream,
     want: usize,
-) -> Result<Vec<Disagreement>, ExercisesError> {
+    sink: &mut Sink,
+) -> Result<(), ExercisesError> {
     let mut queries = candidate_queries(ctx);
     rng.shuffle(&mut queries);
-    queries.truncate(want);
+    // Measuring a query costs one query embedding: measure more than are offered, so the
+    // strongest disagreements of the scope come first.
+    queries.truncate(want * MEASURED_PER_CANDIDATE);
     let mut measured = Vec::new();
     for q in queries {
         let (lex, sem) = lists(ctx.engine, &q)?;
@@ -319,18 +324,20 @@ pub fn candidates(
         let m = Measure::of(&lex, &sem);
         measured.push((m, q, lex, sem));
     }
+    // Real disagreements (by the validation rule) first, then by strength.
     measured.sort_by(|a, b| {
-        b.0.strength()
-            .cmp(&a.0.strength())
+        (b.0.is_disagreement(), b.0.strength())
+            .cmp(&(a.0.is_disagreement(), a.0.strength()))
             .then_with(|| a.1.cmp(&b.1))
     });
-    let mut out = Vec::new();
-    for (_, q, lex, sem) in measured {
+    for (_, q, lex, sem) in measured.into_iter().take(want) {
         if let Some(x) = build(ctx.engine, &q, &lex, &sem)? {
-            out.push(x);
+            if sink.offer(Body::RetrieverDisagreement(x))? {
+                break;
+            }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Checks an item against the index: both retrievers, run again, give the same top-5 lists,

@@ -14,7 +14,9 @@ use crate::text::{Analyzer, TokenKind, ZWNJ};
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{prose_sentences, states, words_query, Context, ExercisesError, PassageRef};
+use super::{
+    prose_sentences, states, words_query, Body, Context, ExercisesError, PassageRef, Sink,
+};
 
 /// What stands for the missing word.
 pub const BLANK: &str = "_____";
@@ -109,18 +111,20 @@ pub fn build(
     })
 }
 
-/// Up to `want` candidates: chunks of the pool in a seeded order, one sentence each.
+/// Offers up to `want` candidates to `sink`: chunks of the pool in a seeded order, one
+/// sentence each.
 pub fn candidates(
     ctx: &Context,
     rng: &mut Stream,
     want: usize,
-) -> Result<Vec<FindSource>, ExercisesError> {
+    sink: &mut Sink,
+) -> Result<(), ExercisesError> {
     let analyzer = ctx.engine.index.analyzer();
     let mut order: Vec<usize> = (0..ctx.pool.len()).collect();
     rng.shuffle(&mut order);
-    let mut out = Vec::new();
+    let mut tried = 0;
     for i in order {
-        if out.len() == want {
+        if tried == want {
             break;
         }
         let chunk = &ctx.pool[i];
@@ -130,20 +134,23 @@ pub fn candidates(
         }
         let span = spans[rng.below(spans.len())];
         if let Some(x) = build(analyzer, chunk, span, rng) {
-            out.push(x);
+            tried += 1;
+            if sink.offer(Body::FindTheSource(x))? {
+                break;
+            }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Checks an item against the index: the cloze is the sentence with the answer blanked, the
 /// named chunk exists and states the sentence, and no other chunk found by searching for the
 /// sentence states it too (then the answer would not live in one chunk).
 pub fn check(
-    ctx: &crate::engine::Engine,
+    engine: &crate::engine::Engine,
     x: &FindSource,
 ) -> Result<Result<(), Invalid>, ExercisesError> {
-    let index = &ctx.index;
+    let index = &engine.index;
     if x.task.cloze.matches(BLANK).count() != 1
         || x.task.cloze.replacen(BLANK, &x.key.answer, 1) != x.key.sentence
         || x.key.answer.trim().is_empty()

@@ -293,11 +293,48 @@ pub struct Context<'a> {
     pub options: &'a ExerciseOptions,
 }
 
-/// How many candidates a kind proposes per requested item: validation may drop some.
+/// Where a kind hands its candidates, best first: each is validated against the index at once
+/// and kept or dropped (and counted), so expensive kinds make no more candidates than needed.
+pub struct Sink<'a> {
+    engine: &'a Engine,
+    items: &'a mut Vec<Item>,
+    report: &'a mut KindReport,
+}
+
+impl Sink<'_> {
+    /// Validates `body` and keeps it or counts it as dropped; returns whether the kind now has
+    /// all the items it asked for.
+    pub fn offer(&mut self, body: Body) -> Result<bool> {
+        let r = &mut *self.report;
+        if r.written == r.requested {
+            return Ok(true);
+        }
+        let item = Item {
+            id: format!("{}-{}", r.kind.prefix(), r.written + 1),
+            body,
+        };
+        match validate(self.engine, &item)? {
+            Ok(()) => {
+                r.written += 1;
+                self.items.push(item);
+            }
+            Err(invalid) => {
+                r.dropped += 1;
+                *r.dropped_by_reason
+                    .entry(invalid.reason().to_string())
+                    .or_default() += 1;
+            }
+        }
+        Ok(r.written == r.requested)
+    }
+}
+
+/// How many candidates a kind may try per requested item: validation may drop some.
 const CANDIDATES_PER_ITEM: usize = 3;
 
 /// Generates a set: candidates per kind from the scope's chunks, each validated against the
-/// index; failures are dropped and counted. The same index, options and seed give the same set.
+/// index as it is made; failures are dropped and counted. The same index, options and seed give
+/// the same set.
 pub fn generate(engine: &Engine, options: &ExerciseOptions) -> Result<ExerciseSet> {
     options.check()?;
     let pool = pool::chunks(engine, options)?;
@@ -322,58 +359,33 @@ pub fn generate(engine: &Engine, options: &ExerciseOptions) -> Result<ExerciseSe
             dropped_by_reason: BTreeMap::new(),
             note: None,
         };
-        let candidates = match kind {
-            Kind::FindTheSource => find_source::candidates(&ctx, &mut rng, want)?
-                .into_iter()
-                .map(Body::FindTheSource)
-                .collect(),
+        let mut sink = Sink {
+            engine,
+            items: &mut items,
+            report: &mut r,
+        };
+        match kind {
+            Kind::FindTheSource => find_source::candidates(&ctx, &mut rng, want, &mut sink)?,
             Kind::RetrieverDisagreement => {
                 if engine.retriever().semantic.is_none() {
                     let why = engine
                         .semantic_unavailable
                         .clone()
                         .unwrap_or_else(|| "no model loaded".into());
-                    if options.kinds.len() == 1 {
+                    if options
+                        .kinds
+                        .iter()
+                        .all(|k| *k == Kind::RetrieverDisagreement)
+                    {
                         return Err(ExercisesError::NoSemantic(why));
                     }
                     r.note = Some(format!("skipped: semantic search unavailable ({why})"));
-                    report.push(r);
-                    continue;
-                }
-                disagreement::candidates(&ctx, &mut rng, want)?
-                    .into_iter()
-                    .map(Body::RetrieverDisagreement)
-                    .collect()
-            }
-            Kind::CiteCheck => cite_check::candidates(&ctx, &mut rng, want)?
-                .into_iter()
-                .map(Body::CiteCheck)
-                .collect(),
-            Kind::Normalization => normalization::candidates(&ctx, &mut rng, want)?
-                .into_iter()
-                .map(Body::Normalization)
-                .collect::<Vec<_>>(),
-        };
-        for body in candidates {
-            if r.written == options.count {
-                break;
-            }
-            let item = Item {
-                id: format!("{}-{}", kind.prefix(), r.written + 1),
-                body,
-            };
-            match validate(engine, &item)? {
-                Ok(()) => {
-                    r.written += 1;
-                    items.push(item);
-                }
-                Err(invalid) => {
-                    r.dropped += 1;
-                    *r.dropped_by_reason
-                        .entry(invalid.reason().to_string())
-                        .or_default() += 1;
+                } else {
+                    disagreement::candidates(&ctx, &mut rng, want, &mut sink)?;
                 }
             }
+            Kind::CiteCheck => cite_check::candidates(&ctx, &mut rng, want, &mut sink)?,
+            Kind::Normalization => normalization::candidates(&ctx, &mut rng, want, &mut sink)?,
         }
         if r.written < r.requested && r.note.is_none() {
             r.note = Some(format!(
@@ -392,7 +404,8 @@ pub fn generate(engine: &Engine, options: &ExerciseOptions) -> Result<ExerciseSe
 }
 
 /// The sentences of a chunk that can stand alone in an exercise: prose of a readable length,
-/// not a heading, list marker, table row or label ending in a colon. Byte spans into `text`.
+/// not a heading, list marker, table row, formula or label ending in a colon. Byte spans into
+/// `text`.
 pub fn prose_sentences(text: &str, min_words: usize, max_words: usize) -> Vec<(usize, usize)> {
     crate::text::sentence::sentence_spans(text)
         .into_iter()
@@ -406,6 +419,7 @@ pub fn prose_sentences(text: &str, min_words: usize, max_words: usize) -> Vec<(u
                 && !t.ends_with([':', '：'])
                 && !t.contains('|')
                 && !t.contains('`')
+                && !t.contains(['=', '×', '÷'])
                 && t.chars().any(char::is_alphabetic)
                 && balanced(t)
         })

@@ -18,7 +18,7 @@ use crate::text::{Analyzer, Lang, TokenKind, ZWNJ};
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{words_query, Context, ExercisesError, PassageRef};
+use super::{words_query, Body, Context, ExercisesError, PassageRef, Sink};
 
 /// How `b` differs from `a`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -248,13 +248,14 @@ fn search_finds(engine: &Engine, b: &str, chunk_id: &str) -> Result<bool, Exerci
     }
 }
 
-/// Up to `want` candidates: the kinds of variation found in the scope take turns (in a seeded
+/// Offers up to `want` candidates to `sink`: the kinds of variation found in the scope take turns (in a seeded
 /// order), and each turn draws one pair of that kind not used before.
 pub fn candidates(
     ctx: &Context,
     rng: &mut Stream,
     want: usize,
-) -> Result<Vec<SpellingPair>, ExercisesError> {
+    sink: &mut Sink,
+) -> Result<(), ExercisesError> {
     let analyzer = ctx.engine.index.analyzer();
     let mut by_kind: BTreeMap<Variation, Vec<(String, String, usize)>> = BTreeMap::new();
     let mut seen = HashSet::new();
@@ -270,9 +271,9 @@ pub fn candidates(
     for list in by_kind.values_mut() {
         rng.shuffle(list);
     }
-    let mut out = Vec::new();
+    let mut tried = 0;
     let mut turn = 0;
-    while out.len() < want && by_kind.values().any(|l| !l.is_empty()) {
+    while tried < want && by_kind.values().any(|l| !l.is_empty()) {
         let v = kinds[turn % kinds.len()];
         turn += 1;
         let Some((a, b, ci)) = by_kind.get_mut(&v).and_then(Vec::pop) else {
@@ -281,7 +282,8 @@ pub fn candidates(
         let chunk = &ctx.pool[ci];
         let matches = spellings_match(analyzer, &a, &b);
         let found = search_finds(ctx.engine, &b, &chunk.chunk_id)?;
-        out.push(SpellingPair {
+        tried += 1;
+        let pair = SpellingPair {
             key: PairKey {
                 matches,
                 variation: v,
@@ -291,9 +293,12 @@ pub fn candidates(
                 found_by_search: Some(found),
             },
             task: PairTask { a, b },
-        });
+        };
+        if sink.offer(Body::Normalization(pair))? {
+            break;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Checks an item against the index: the passage writes `a`, the two spellings differ, the
