@@ -5,8 +5,11 @@
 #
 #   bash scripts/loadtest.sh            # limit 4, 30 s per run
 #   LIMIT=2 DURATION=10s bash scripts/loadtest.sh
+#   BIN=target/debug/envkb CORPUS=tests/fixtures/kb NO_MODEL=1 LIMIT=2 DURATION=5s bash scripts/loadtest.sh
+#                                       # a quick smoke run: debug build, lexical only
 #
-# Not part of `cargo test`: it builds the release binary and indexes corpus/ with the model.
+# Not part of `cargo test`: by default it builds the release binary and indexes corpus/ with
+# the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LIMIT="${LIMIT:-4}"
@@ -16,14 +19,16 @@ if ! command -v wrk >/dev/null; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
 fi
-bash models/fetch.sh
-cargo build --release --quiet
-bin=target/release/envkb
-index=target/loadtest-index
-"$bin" --index "$index" index corpus >/dev/null
+CORPUS="${CORPUS:-corpus}"
+model=()
+if [ -n "${NO_MODEL:-}" ]; then model=(--no-model); else bash models/fetch.sh; fi
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; fi
+bin="${BIN:-target/release/envkb}"
+index="target/loadtest-index${NO_MODEL:+-lexical}"
+"$bin" "${model[@]}" --index "$index" index "$CORPUS" >/dev/null
 
 out="$(mktemp)"
-"$bin" --index "$index" serve --addr 127.0.0.1:0 --open-read --max-concurrency "$LIMIT" >"$out" 2>/dev/null &
+"$bin" "${model[@]}" --index "$index" serve --addr 127.0.0.1:0 --open-read --max-concurrency "$LIMIT" >"$out" 2>/dev/null &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 1 600); do grep -q "serving on" "$out" && break; sleep 0.1; done

@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_bad_key_list_is_a_usage_error() {
-        let cli = Cli::try_parse_from(["envkb", "serve", "--api-keys", "editor:short"]).unwrap();
+        let cli = Cli::try_parse_from(["envkb", "serve", "--api-keys", "editor:tiny-k3y"]).unwrap();
         let super::super::Command::Serve(args) = &cli.command else {
             panic!("serve parses");
         };

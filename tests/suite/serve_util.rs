@@ -156,6 +156,30 @@ pub fn get(s: &Served, path: &str, key: Option<&str>) -> (u16, String) {
     read(req.call())
 }
 
+/// Sends a body the server may refuse before reading it all (over a size limit): write
+/// errors after the server has answered are expected, so only the answer counts.
+pub fn early_answer(s: &Served, head: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(s.host_port()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(body);
+    let mut buf = Vec::new();
+    let _ = stream.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
 /// Sends raw bytes as one HTTP/1.1 request and returns the status code, for requests no
 /// client library would send (invalid UTF-8 in the request line, broken framing).
 pub fn raw_status(s: &Served, request: &[u8]) -> u16 {
