@@ -7,8 +7,8 @@
 mod ask;
 mod embed;
 mod eval;
-mod exercises;
 mod eval_answers;
+mod exercises;
 mod index;
 mod model;
 mod output;
