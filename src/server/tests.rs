@@ -33,22 +33,12 @@ struct Server {
     router: Router,
 }
 
+#[derive(Default)]
 struct Options {
     open_read: bool,
     limits: Limits,
     model: Option<Arc<LoadedModel>>,
     require_model: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            open_read: false,
-            limits: Limits::default(),
-            model: None,
-            require_model: false,
-        }
-    }
 }
 
 fn server(opts: Options) -> Server {
