@@ -62,7 +62,8 @@ fn main() {
         Some("q4") => LinearMode::CandleQ4,
         Some("q4q8") => LinearMode::Q4Q8,
         Some("hybrid") => LinearMode::Hybrid,
-        _ => LinearMode::F32,
+        Some("f32") => LinearMode::F32,
+        _ => LinearMode::default(),
     };
     let mut opts = EncoderOptions {
         threads: Some(threads),

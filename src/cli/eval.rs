@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::output::{bar, print_json};
 use super::Cli;
+use crate::eval::report::{self, ModeScores, Report};
 use crate::eval::{
     dedupe_ranked, evaluate, read_jsonl, record_to_document, CorpusRecord, Metrics, QueryRecord,
 };
@@ -39,6 +40,11 @@ pub struct EvalArgs {
     /// Print one JSON object with ndcg@10, mrr@10, recall@1, recall@5, recall@20, queries.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML report for trainers: metrics of every mode that can
+    /// run (lexical, semantic, hybrid; one retrieval run gives all three), charts, ranks
+    /// per question and, when questions carry a `participant`, scores per participant.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Experiment: turn off the Persian pair terms of the analyzer.
     #[arg(long, hide = true)]
     pub no_pair_joins: bool,
@@ -156,7 +162,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
         }
     };
     // The semantic side: the index's own vectors, or (for a --corpus) cached embeddings.
-    let model = if args.mode == Mode::Lexical {
+    let model = if args.mode == Mode::Lexical && args.report.is_none() {
         Err(String::new())
     } else {
         super::model::load(&cli.model)
@@ -164,7 +170,9 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     let vectors: Result<VectorStore, String> = match (&model, by_passage) {
         (Err(why), _) => Err(why.clone()),
         (Ok(m), false) => crate::engine::open_vectors(&index, m),
-        (Ok(m), true) => cached_corpus_vectors(args, &corpus_docs, m).map_err(|e| e.to_string()),
+        (Ok(m), true) => {
+            cached_corpus_vectors(&args.cache, &corpus_docs, m).map_err(|e| e.to_string())
+        }
     };
     if args.mode != Mode::Lexical {
         if let Err(why) = &vectors {
@@ -186,6 +194,11 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
         config: HybridConfig::default(),
         semantic_unavailable: None,
     };
+    // A report scores all three modes from one run: hybrid retrieval returns both lists.
+    let list_mode = match (&args.report, &vectors) {
+        (Some(_), Ok(_)) => Mode::Hybrid,
+        _ => args.mode,
+    };
     let pb = bar(queries.len() as u64, "querying");
     let no_filters = Filters::default();
     let mut failures = 0usize;
@@ -195,7 +208,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
         match retriever.ranked_lists(
             &question_query(&q.text),
             &no_filters,
-            args.mode,
+            list_mode,
             RETRIEVE_CHUNKS,
         ) {
             Ok(l) => {
@@ -206,12 +219,12 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
         }
     }
     pb.finish_and_clear();
-    let score = |fusion: Option<Fusion>| {
+    let score = |mode: Mode, fusion: Option<Fusion>| {
         evaluate(&queries, relevant_of, |q| {
             let Some((lex, sem)) = lists.get(&q.id) else {
                 return Vec::new();
             };
-            let fused = match (args.mode, fusion) {
+            let fused = match (mode, fusion) {
                 (Mode::Lexical, _) => fuse(
                     lex,
                     &[],
@@ -238,9 +251,40 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             });
             dedupe_ranked(ids).into_iter().take(RANK_DEPTH).collect()
         })
-        .0
     };
-    let metrics = score(None);
+    let (metrics, per_query) = score(args.mode, None);
+    if let Some(path) = &args.report {
+        let mut modes = Vec::new();
+        let mut missing = Vec::new();
+        for mode in [Mode::Lexical, Mode::Semantic, Mode::Hybrid] {
+            if mode != Mode::Lexical {
+                if let Err(why) = &vectors {
+                    missing.push((mode_name(mode).to_string(), why.clone()));
+                    continue;
+                }
+            }
+            let (metrics, per_query) = score(mode, None);
+            modes.push(ModeScores {
+                mode: mode_name(mode).to_string(),
+                metrics,
+                per_query,
+            });
+        }
+        let title = match &args.corpus {
+            Some(c) => format!("{} on {}", file_label(&args.queries), file_label(c)),
+            None => format!("{} on the index", file_label(&args.queries)),
+        };
+        let html = report::render(&Report {
+            title,
+            questions: &queries,
+            modes,
+            missing,
+        });
+        write_atomically(path, html.as_bytes())?;
+        if !args.json {
+            eprintln!("report written to {}", path.display());
+        }
+    }
     if args.sweep && args.mode == Mode::Hybrid {
         let mut grid = Vec::new();
         for w in [0.5, 0.6, 0.7, 0.8, 0.9] {
@@ -253,7 +297,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             }
         }
         for f in grid {
-            let m = score(Some(f));
+            let m = score(Mode::Hybrid, Some(f)).0;
             eprintln!(
                 "{f:?}: {:.3} / {:.3} / {:.3} / {:.3} / {:.3}",
                 m.ndcg10, m.mrr10, m.recall1, m.recall5, m.recall20
@@ -276,6 +320,70 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     if failures > 0 {
         println!("({failures} questions had no searchable words and scored zero)");
     }
+    print_participants(&queries, &per_query);
+    Ok(())
+}
+
+/// A class's question set: the main mode's scores per participant.
+fn print_participants(queries: &[QueryRecord], per_query: &[crate::eval::QueryScore]) {
+    let who: HashMap<&str, &str> = queries
+        .iter()
+        .filter_map(|q| Some((q.id.as_str(), q.participant.as_deref()?)))
+        .collect();
+    if who.is_empty() {
+        return;
+    }
+    let mut names: Vec<&str> = who.values().copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    println!();
+    println!(
+        "{:<24} {:>9} {:>8} {:>9}",
+        "participant", "questions", "nDCG@10", "Recall@5"
+    );
+    for name in names {
+        let mine: Vec<_> = per_query
+            .iter()
+            .filter(|s| who.get(s.id.as_str()) == Some(&name))
+            .cloned()
+            .collect();
+        let m = Metrics::average(&mine);
+        println!(
+            "{:<24} {:>9} {:>8.3} {:>9.3}",
+            name, m.queries, m.ndcg10, m.recall5
+        );
+    }
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Lexical => "lexical",
+        Mode::Semantic => "semantic",
+        Mode::Hybrid => "hybrid",
+    }
+}
+
+fn file_label(p: &std::path::Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Writes through a temporary file in the same folder and renames it, so a crash never
+/// leaves half a report where the old one was.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let fail = |e: std::io::Error| {
+        Error::Usage(format!("cannot write the report {}: {e}", path.display()))
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }
 
@@ -332,8 +440,8 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
 
 /// Embeddings of a JSONL corpus, cached under `--cache` by corpus content and model so
 /// repeated evaluations do not re-embed.
-fn cached_corpus_vectors(
-    args: &EvalArgs,
+pub(super) fn cached_corpus_vectors(
+    cache: &std::path::Path,
     docs: &[crate::ingest::Document],
     model: &super::model::LoadedModel,
 ) -> anyhow::Result<VectorStore> {
@@ -344,7 +452,7 @@ fn cached_corpus_vectors(
         h.update(d.hash.as_bytes());
     }
     let key = h.finalize().to_hex().to_string();
-    let dir = args.cache.join(format!("eval-{}", &key[..16]));
+    let dir = cache.join(format!("eval-{}", &key[..16]));
     let name = crate::vector::file_name(1);
     if let Ok(store) = VectorStore::read(&dir, &name) {
         return Ok(store);

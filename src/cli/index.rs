@@ -5,7 +5,8 @@ use indicatif::ProgressBar;
 
 use super::output::{bar, print_json};
 use super::Cli;
-use crate::indexer::{index_paths, Embedding, Progress};
+use crate::indexer::{index_paths_with, Embedding, Progress};
+use crate::ingest::IngestLimits;
 use crate::lexical::LexicalIndex;
 use crate::text::AnalyzerOptions;
 use crate::Error;
@@ -18,6 +19,14 @@ pub struct IndexArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// PDFs with more pages than this are skipped (a bound on time and memory per file).
+    #[arg(long, env = "ENVKB_MAX_PAGES", default_value_t = IngestLimits::default().max_pages,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pages: u32,
+    /// PDF and DOCX files larger than this many MiB are skipped.
+    #[arg(long, env = "ENVKB_MAX_FILE_MB", default_value_t = IngestLimits::default().max_bytes / (1024 * 1024),
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_file_mb: u64,
 }
 
 struct Bar(Option<ProgressBar>, Option<ProgressBar>);
@@ -68,11 +77,16 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
             None
         }
     };
-    let report = index_paths(
+    let limits = IngestLimits {
+        max_bytes: args.max_file_mb * 1024 * 1024,
+        max_pages: args.max_pages,
+    };
+    let report = index_paths_with(
         &mut index,
         &args.paths,
         &mut Bar(None, None),
         embedding.as_ref(),
+        &limits,
     )?;
     if args.json {
         return print_json(&report);

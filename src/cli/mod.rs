@@ -4,8 +4,11 @@
 //! then defaults), calls the library, prints text or JSON. The only place besides
 //! `main.rs` that uses `anyhow`.
 
+mod ask;
 mod embed;
 mod eval;
+mod exercises;
+mod eval_answers;
 mod index;
 mod model;
 mod output;
@@ -43,8 +46,15 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Score retrieval on a question set (bench format).
     Eval(eval::EvalArgs),
+    /// Score cited answers on a question set: answer hits, citation precision, abstention.
+    EvalAnswers(eval_answers::EvalAnswersArgs),
     /// Show what the index holds.
     Stats(stats::StatsArgs),
+    /// Answer a question from the index, with numbered citations (or "not found").
+    Ask(ask::AskArgs),
+    /// Generate an exercise set with its answer key for trainers (find the source, retriever
+    /// disagreement, cite check, normalization), validated against the index.
+    Exercises(exercises::ExercisesArgs),
     /// Print E5 embeddings of texts as JSON (for debugging, scripts and course exercises).
     Embed(embed::EmbedArgs),
     /// Serve the web page and the JSON API (search, documents, embeddings) over HTTP.
@@ -59,6 +69,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli, args),
         Command::Stats(args) => stats::run(&cli, args),
         Command::Embed(args) => embed::run(args),
+        Command::Ask(args) => ask::run(&cli, args),
+        Command::Exercises(args) => exercises::run(&cli, args),
+        Command::EvalAnswers(args) => eval_answers::run(&cli, args),
         Command::Serve(args) => serve::run(&cli, args),
     }
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 use super::output::print_json;
 use super::Cli;
 use crate::engine::Engine;
+use crate::ingest::PageSpan;
 use crate::lexical::{parse_query, Filters, LexicalHit};
 use crate::search::{Explain, Mode};
 use crate::Error;
@@ -20,7 +21,8 @@ pub struct SearchArgs {
     /// Metadata filter KEY=VALUE (doc_type, lang, year, status); repeatable.
     #[arg(long = "filter", short = 'f')]
     pub filters: Vec<String>,
-    /// Print JSON: {"hits": [{"doc_id", "chunk_id", "title", "breadcrumb", "snippet", "score", ...}]}.
+    /// Print JSON: {"hits": [{"doc_id", "chunk_id", "title", "breadcrumb", "snippet", "score", ...}]};
+    /// hits from PDFs also carry "page" (a number, or [first, last]).
     #[arg(long)]
     pub json: bool,
     /// Retriever: lexical (BM25), semantic (embeddings) or hybrid (both, fused).
@@ -53,8 +55,31 @@ pub struct HitJson<'a> {
     pub end: u64,
     pub source: &'a str,
     pub matched_terms: &'a [String],
+    /// Source page of a PDF chunk: a number, or `[first, last]` when it spans pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<&'a Explain>,
+}
+
+/// The `"page"` value of a hit: `12`, or `[12, 13]` for a chunk that spans pages.
+pub fn page_json(pages: Option<PageSpan>) -> Option<serde_json::Value> {
+    let p = pages?;
+    Some(if p.first == p.last {
+        serde_json::json!(p.first)
+    } else {
+        serde_json::json!([p.first, p.last])
+    })
+}
+
+/// The page as a citation shows it: "p. 12" or "pp. 12–13".
+pub fn page_label(pages: Option<PageSpan>) -> Option<String> {
+    let p = pages?;
+    Some(if p.first == p.last {
+        format!("p. {}", p.first)
+    } else {
+        format!("pp. {}–{}", p.first, p.last)
+    })
 }
 
 impl<'a> HitJson<'a> {
@@ -78,6 +103,7 @@ impl<'a> HitJson<'a> {
             end: h.end,
             source: &h.source,
             matched_terms: &h.matched_terms,
+            page: page_json(h.pages),
             explain: None,
         }
     }
@@ -149,7 +175,10 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
             "    {}",
             h.snippet.marked("\x1b[1m", "\x1b[0m").replace('\n', " ")
         );
-        println!("    {}", h.chunk_id);
+        match page_label(h.pages) {
+            Some(page) => println!("    {}, {page}", h.chunk_id),
+            None => println!("    {}", h.chunk_id),
+        }
         if args.explain {
             let e = &sh.explain;
             let side = |r: Option<usize>, s: Option<f32>| match (r, s) {

@@ -1,9 +1,12 @@
-//! The E5 (BERT-style) transformer forward pass on candle, built from either source.
+//! The E5 (BERT-style) transformer forward pass, built from either source.
 //!
 //! Owns the weights in memory and the math from token ids to mean-pooled (not yet
-//! normalized) hidden states. It does not tokenize, window or batch texts (see
-//! `encoder`), and it does not read file formats itself beyond mapping names
-//! (`packed` parses the packed container; safetensors is read through candle).
+//! normalized) hidden states: the embedding stage (plain Rust), and the encoder layers
+//! either as a candle graph (f32 or candle's Q4 matmuls; batches) or as plain Rust with
+//! our Q4 x Q8 kernel (`plain`; short inputs), picked per call by [`LinearMode`]. It
+//! does not tokenize, window or batch texts (see `encoder`), and it does not read file
+//! formats itself beyond mapping names (`packed` parses the packed container;
+//! safetensors is read through candle).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,28 +15,34 @@ use std::sync::Arc;
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
+use envkb_kernels::fastmath;
+
 use super::packed::{dequantize_q4, PackedFile, Q4_BLOCK, Q4_BLOCK_BYTES};
-use super::q4q8::Q4Linear;
+use super::plain::PlainLayers;
 use super::EmbedError;
 
 /// How the linear layers of the packed model are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LinearMode {
-    /// Dequantize the 4-bit weights to f32 once at load; f32 matmuls (fastest for
-    /// batches on the measured machine; about 85 MB more memory than 4-bit).
+    /// Dequantize the 4-bit weights to f32 once at load; candle graph with f32
+    /// matmuls (about 85 MB more memory than 4-bit).
     F32,
     /// Keep the 4-bit weights and use candle's Q4_0 x Q8 quantized matmul.
     CandleQ4,
-    /// Keep the 4-bit weights and use our own Q4_0 x Q8 kernel (AVX2 when available).
-    Q4Q8,
-    /// Both: our Q4 x Q8 kernel for small inputs (up to [`SMALL_ROWS`] tokens, as in a
-    /// single query), f32 matmuls for larger batches. The default: batch throughput of
-    /// `F32` with about 25% lower single-query latency, for about 25 MB more memory.
+    /// Keep the 4-bit weights; every input runs the plain-Rust layers (`plain`) with
+    /// our own Q4_0 x Q8 kernel (AVX2 when available). No candle graph at all. The
+    /// default: in side-by-side runs it had both the lowest single-query latency and
+    /// the highest passage throughput, and the smallest memory (docs/BENCHMARKS.md).
     #[default]
+    Q4Q8,
+    /// Both: the plain-Rust Q4 x Q8 layers for small inputs (up to [`SMALL_ROWS`]
+    /// tokens in one call, as in a single query), candle's f32 matmuls for larger
+    /// batches (the default before the plain path handled long inputs well).
     Hybrid,
 }
 
-/// Token count up to which [`LinearMode::Hybrid`] uses the quantized kernel.
+/// Token count (summed over the sequences of one forward pass) up to which
+/// [`LinearMode::Hybrid`] takes the plain Q4 x Q8 path.
 pub const SMALL_ROWS: usize = 48;
 
 /// Model sizes.
@@ -58,18 +67,6 @@ enum Linear {
         w: QMatMul,
         b: Tensor,
     },
-    Own(Q4Linear),
-    Hybrid {
-        wt: Tensor,
-        b: Tensor,
-        q: Q4Linear,
-    },
-}
-
-fn own_forward(q: &Q4Linear, x: &Tensor) -> candle_core::Result<Tensor> {
-    let rows = x.dim(0)?;
-    let y = q.forward(&x.flatten_all()?.to_vec1::<f32>()?);
-    Tensor::from_vec(y, (rows, q.out), x.device())
 }
 
 impl Linear {
@@ -77,30 +74,58 @@ impl Linear {
         match self {
             Linear::F32 { wt, b } => x.matmul(wt)?.broadcast_add(b),
             Linear::Q4 { w, b } => w.forward(x)?.broadcast_add(b),
-            Linear::Own(q) => own_forward(q, x),
-            Linear::Hybrid { wt, b, q } => {
-                if x.dim(0)? <= SMALL_ROWS {
-                    own_forward(q, x)
-                } else {
-                    x.matmul(wt)?.broadcast_add(b)
-                }
-            }
         }
     }
 }
 
 enum WordTable {
     /// Q4_0 rows of `hidden` weights each; dequantized on lookup.
-    Q4 {
-        blocks: Vec<u8>,
-        hidden: usize,
-    },
-    F32(Tensor),
+    Q4(Vec<u8>),
+    /// `[vocab][hidden]` f32.
+    F32(Vec<f32>),
+}
+
+/// The embedding stage, shared by both layer implementations: word + position +
+/// token type 0, then LayerNorm.
+struct Embeddings {
+    word: WordTable,
+    /// `[max_positions][hidden]`.
+    pos: Vec<f32>,
+    type0: Vec<f32>,
+    ln_w: Vec<f32>,
+    ln_b: Vec<f32>,
+}
+
+impl Embeddings {
+    /// Rows of normalized embeddings for `ids` at `positions` (same length).
+    fn embed(&self, ids: &[u32], positions: &[usize], eps: f32) -> Vec<f32> {
+        let h = self.type0.len();
+        let mut out = vec![0f32; ids.len() * h];
+        for ((&id, &p), o) in ids.iter().zip(positions).zip(out.chunks_exact_mut(h)) {
+            let id = id as usize;
+            match &self.word {
+                WordTable::Q4(blocks) => {
+                    let row_bytes = h / Q4_BLOCK * Q4_BLOCK_BYTES;
+                    dequantize_q4(&blocks[id * row_bytes..][..row_bytes], o);
+                }
+                WordTable::F32(t) => o.copy_from_slice(&t[id * h..][..h]),
+            }
+            for ((v, pv), tv) in o.iter_mut().zip(&self.pos[p * h..][..h]).zip(&self.type0) {
+                *v += pv + tv;
+            }
+        }
+        fastmath::add_layer_norm(&mut out, None, &self.ln_w, &self.ln_b, eps);
+        out
+    }
 }
 
 struct LayerNorm {
     w: Tensor,
     b: Tensor,
+}
+
+fn to_vec(t: &Tensor) -> candle_core::Result<Vec<f32>> {
+    t.flatten_all()?.to_vec1::<f32>()
 }
 
 struct Layer {
@@ -117,11 +142,13 @@ struct Layer {
 /// A loaded encoder network.
 pub struct Bert {
     pub config: BertConfig,
-    word: WordTable,
-    pos: Tensor,
-    type0: Tensor,
-    eln: LayerNorm,
+    emb: Embeddings,
+    /// The candle layers (absent in [`LinearMode::Q4Q8`]).
     layers: Vec<Layer>,
+    /// The plain-Rust layers (packed model in `Q4Q8` and `Hybrid` modes).
+    plain: Option<PlainLayers>,
+    /// Inputs of at most this many tokens take `plain`.
+    plain_up_to: usize,
     pad_id: u32,
 }
 
@@ -138,38 +165,28 @@ impl Bert {
         let vec_t = |name: &str, n: usize| -> Result<Tensor, EmbedError> {
             Ok(Tensor::from_vec(f.f32s(name, n)?, n, &dev)?)
         };
-        let linear = |name: &str, out: usize, inp: usize| -> Result<Linear, EmbedError> {
+        let candle_linear = |name: &str, out: usize, inp: usize| -> Result<Linear, EmbedError> {
             let blocks = f.q4(&format!("{name}.w"), out * inp)?;
             let b = vec_t(&format!("{name}.b"), out)?;
             // candle reads the bytes as 2-byte aligned blocks; the file's may not be.
-            let qtensor = || -> Result<QTensor, EmbedError> {
-                let mut buf = Vec::with_capacity(blocks.len() + 1);
-                let skip = usize::from(buf.as_ptr() as usize % 2 == 1);
-                buf.resize(skip, 0);
-                buf.extend_from_slice(blocks);
-                let storage = QStorage::from_data(buf[skip..].into(), &dev, GgmlDType::Q4_0)?;
-                Ok(QTensor::new(storage, (out, inp))?)
-            };
-            // Dequantized by candle (same block layout as `packed::dequantize_q4`, which
-            // the Hugging Face directory test cross-checks).
-            let f32_t = || -> Result<Tensor, EmbedError> {
-                Ok(qtensor()?.dequantize(&dev)?.t()?.contiguous()?)
-            };
-            let own = || -> Result<Q4Linear, EmbedError> {
-                Ok(Q4Linear::new(blocks, out, inp, b.to_vec1::<f32>()?))
-            };
-            Ok(match mode {
-                LinearMode::F32 => Linear::F32 { wt: f32_t()?, b },
-                LinearMode::Q4Q8 => Linear::Own(own()?),
-                LinearMode::Hybrid => Linear::Hybrid {
-                    wt: f32_t()?,
-                    q: own()?,
+            let mut buf = Vec::with_capacity(blocks.len() + 1);
+            let skip = usize::from(buf.as_ptr() as usize % 2 == 1);
+            buf.resize(skip, 0);
+            buf.extend_from_slice(blocks);
+            let storage = QStorage::from_data(buf[skip..].into(), &dev, GgmlDType::Q4_0)?;
+            let qtensor = QTensor::new(storage, (out, inp))?;
+            Ok(if mode == LinearMode::CandleQ4 {
+                Linear::Q4 {
+                    w: QMatMul::from_arc(Arc::new(qtensor))?,
                     b,
-                },
-                LinearMode::CandleQ4 => Linear::Q4 {
-                    w: QMatMul::from_arc(Arc::new(qtensor()?))?,
+                }
+            } else {
+                // Dequantized by candle (same block layout as `packed::dequantize_q4`,
+                // which the Hugging Face directory test cross-checks).
+                Linear::F32 {
+                    wt: qtensor.dequantize(&dev)?.t()?.contiguous()?,
                     b,
-                },
+                }
             })
         };
         let ln = |name: &str| -> Result<LayerNorm, EmbedError> {
@@ -178,15 +195,6 @@ impl Bert {
                 b: vec_t(&format!("{name}.b"), h)?,
             })
         };
-        let word = WordTable::Q4 {
-            blocks: f.q4("emb.word", c.vocab * h)?.to_vec(),
-            hidden: h,
-        };
-        let pos = Tensor::from_vec(
-            f.f32s("emb.pos", c.max_positions * h)?,
-            (c.max_positions, h),
-            &dev,
-        )?;
         if c.type_vocab == 0 {
             return Err(EmbedError::InvalidWeights {
                 path: f.path().to_path_buf(),
@@ -194,21 +202,34 @@ impl Bert {
             });
         }
         let types = f.f32s("emb.type", c.type_vocab * h)?;
-        let type0 = Tensor::from_vec(types[..h].to_vec(), h, &dev)?;
-        let mut layers = Vec::with_capacity(c.layers);
-        for l in 0..c.layers {
-            let p = format!("l{l}");
-            layers.push(Layer {
-                q: linear(&format!("{p}.q"), h, h)?,
-                k: linear(&format!("{p}.k"), h, h)?,
-                v: linear(&format!("{p}.v"), h, h)?,
-                ao: linear(&format!("{p}.ao"), h, h)?,
-                aln: ln(&format!("{p}.aln"))?,
-                fi: linear(&format!("{p}.fi"), c.ffn, h)?,
-                fo: linear(&format!("{p}.fo"), h, c.ffn)?,
-                oln: ln(&format!("{p}.oln"))?,
-            });
+        let emb = Embeddings {
+            word: WordTable::Q4(f.q4("emb.word", c.vocab * h)?.to_vec()),
+            pos: f.f32s("emb.pos", c.max_positions * h)?,
+            type0: types[..h].to_vec(),
+            ln_w: f.f32s("emb.ln.w", h)?,
+            ln_b: f.f32s("emb.ln.b", h)?,
+        };
+        let mut layers = Vec::new();
+        if mode != LinearMode::Q4Q8 {
+            for l in 0..c.layers {
+                let p = format!("l{l}");
+                layers.push(Layer {
+                    q: candle_linear(&format!("{p}.q"), h, h)?,
+                    k: candle_linear(&format!("{p}.k"), h, h)?,
+                    v: candle_linear(&format!("{p}.v"), h, h)?,
+                    ao: candle_linear(&format!("{p}.ao"), h, h)?,
+                    aln: ln(&format!("{p}.aln"))?,
+                    fi: candle_linear(&format!("{p}.fi"), c.ffn, h)?,
+                    fo: candle_linear(&format!("{p}.fo"), h, c.ffn)?,
+                    oln: ln(&format!("{p}.oln"))?,
+                });
+            }
         }
+        let (plain, plain_up_to) = match mode {
+            LinearMode::Q4Q8 => (Some(PlainLayers::from_packed(f)?), usize::MAX),
+            LinearMode::Hybrid => (Some(PlainLayers::from_packed(f)?), SMALL_ROWS),
+            LinearMode::F32 | LinearMode::CandleQ4 => (None, 0),
+        };
         Ok(Self {
             config: BertConfig {
                 hidden: h,
@@ -219,11 +240,10 @@ impl Bert {
                 max_positions: c.max_positions,
                 eps: c.eps as f64,
             },
-            word,
-            pos,
-            type0,
-            eln: ln("emb.ln")?,
+            emb,
             layers,
+            plain,
+            plain_up_to,
             pad_id: 1,
         })
     }
@@ -332,39 +352,34 @@ impl Bert {
         let types = tensors
             .get(&format!("{prefix}embeddings.token_type_embeddings.weight"))
             .ok_or_else(|| invalid(&st_path, "token type embeddings are missing".into()))?;
-        Ok(Self {
-            word: WordTable::F32(get(
+        let eln = ln("embeddings.LayerNorm")?;
+        let emb = Embeddings {
+            word: WordTable::F32(to_vec(&get(
                 "embeddings.word_embeddings.weight",
                 &[config.vocab, h],
-            )?),
-            pos: get(
+            )?)?),
+            pos: to_vec(&get(
                 "embeddings.position_embeddings.weight",
                 &[config.max_positions, h],
-            )?,
-            type0: types.to_dtype(DType::F32)?.get(0)?,
-            eln: ln("embeddings.LayerNorm")?,
+            )?)?,
+            type0: to_vec(&types.to_dtype(DType::F32)?.get(0)?)?,
+            ln_w: to_vec(&eln.w)?,
+            ln_b: to_vec(&eln.b)?,
+        };
+        if emb.type0.len() != h {
+            return Err(invalid(
+                &st_path,
+                "token type embeddings do not match hidden_size".into(),
+            ));
+        }
+        Ok(Self {
+            emb,
             layers,
+            plain: None,
+            plain_up_to: 0,
             pad_id: v.get("pad_token_id").and_then(|x| x.as_u64()).unwrap_or(1) as u32,
             config,
         })
-    }
-
-    fn embed_ids(&self, ids: &[u32]) -> candle_core::Result<Tensor> {
-        match &self.word {
-            WordTable::Q4 { blocks, hidden } => {
-                let row_bytes = hidden / Q4_BLOCK * Q4_BLOCK_BYTES;
-                let mut out = vec![0f32; ids.len() * hidden];
-                for (&id, o) in ids.iter().zip(out.chunks_exact_mut(*hidden)) {
-                    let start = id as usize * row_bytes;
-                    dequantize_q4(&blocks[start..start + row_bytes], o);
-                }
-                Tensor::from_vec(out, (ids.len(), *hidden), &cpu())
-            }
-            WordTable::F32(t) => {
-                let idx = Tensor::from_slice(ids, ids.len(), &cpu())?;
-                t.index_select(&idx, 0)
-            }
-        }
     }
 
     /// Run a batch of id sequences (each including `<s>` and `</s>`, all non-empty,
@@ -372,11 +387,8 @@ impl Bert {
     /// sequence's attention-masked mean of the last hidden states.
     pub fn forward_mean(&self, seqs: &[Vec<u32>]) -> candle_core::Result<Vec<Vec<f32>>> {
         let c = &self.config;
-        let (h, nh) = (c.hidden, c.heads);
-        let hd = h / nh;
-        let b = seqs.len();
         let l = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
-        if b == 0 || l == 0 {
+        if seqs.is_empty() || l == 0 {
             return Ok(Vec::new());
         }
         if l > c.max_positions {
@@ -385,12 +397,55 @@ impl Bert {
                 c.max_positions
             );
         }
-        let mut flat = Vec::with_capacity(b * l);
-        let mut mask = Vec::with_capacity(b * l);
         for s in seqs {
             if let Some(&bad) = s.iter().find(|&&id| id as usize >= c.vocab) {
                 candle_core::bail!("token id {bad} is outside the vocabulary of {}", c.vocab);
             }
+        }
+        let tokens: usize = seqs.iter().map(Vec::len).sum();
+        match &self.plain {
+            Some(plain) if tokens <= self.plain_up_to || self.layers.is_empty() => {
+                Ok(self.forward_plain(plain, seqs))
+            }
+            _ => self.forward_candle(seqs, l),
+        }
+    }
+
+    /// The plain path: sequences concatenated without padding.
+    fn forward_plain(&self, plain: &PlainLayers, seqs: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        let h = self.config.hidden;
+        let ids: Vec<u32> = seqs.iter().flatten().copied().collect();
+        let positions: Vec<usize> = seqs.iter().flat_map(|s| 0..s.len()).collect();
+        let lens: Vec<usize> = seqs.iter().map(Vec::len).collect();
+        let mut x = self.emb.embed(&ids, &positions, self.config.eps as f32);
+        plain.forward(&mut x, &lens);
+        let mut start = 0;
+        lens.iter()
+            .map(|&len| {
+                let rows = &x[start * h..(start + len) * h];
+                start += len;
+                let mut mean = vec![0f32; h];
+                for r in rows.chunks_exact(h) {
+                    for (m, v) in mean.iter_mut().zip(r) {
+                        *m += v;
+                    }
+                }
+                let inv = 1.0 / len as f32;
+                mean.iter_mut().for_each(|m| *m *= inv);
+                mean
+            })
+            .collect()
+    }
+
+    /// The candle path: a padded `[batch, len]` graph with an attention mask.
+    fn forward_candle(&self, seqs: &[Vec<u32>], l: usize) -> candle_core::Result<Vec<Vec<f32>>> {
+        let c = &self.config;
+        let (h, nh) = (c.hidden, c.heads);
+        let hd = h / nh;
+        let b = seqs.len();
+        let mut flat = Vec::with_capacity(b * l);
+        let mut mask = Vec::with_capacity(b * l);
+        for s in seqs {
             flat.extend_from_slice(s);
             flat.extend(std::iter::repeat_n(self.pad_id, l - s.len()));
             mask.extend(std::iter::repeat_n(0f32, s.len()));
@@ -402,14 +457,9 @@ impl Bert {
         } else {
             None
         };
-
-        let x = self.embed_ids(&flat)?.reshape((b, l, h))?;
-        let x = x
-            .broadcast_add(&self.pos.narrow(0, 0, l)?)?
-            .broadcast_add(&self.type0)?;
+        let positions: Vec<usize> = (0..b).flat_map(|_| 0..l).collect();
         let eps = c.eps as f32;
-        let mut x =
-            candle_nn::ops::layer_norm(&x, &self.eln.w, &self.eln.b, eps)?.reshape((b * l, h))?;
+        let mut x = Tensor::from_vec(self.emb.embed(&flat, &positions, eps), (b * l, h), &cpu())?;
         let scale = 1.0 / (hd as f64).sqrt();
         let heads = |t: Tensor| -> candle_core::Result<Tensor> {
             t.reshape((b, l, nh, hd))?.transpose(1, 2)?.contiguous()
@@ -494,10 +544,48 @@ mod tests {
     }
 
     #[test]
+    fn plain_path_runs_unpadded_batches_like_single_sequences() {
+        let m = tiny(LinearMode::Q4Q8);
+        let seqs = [
+            vec![0, 3, 4, 2],
+            vec![0, 4, 2],
+            vec![0, 3, 3, 4, 4, 3, 4, 2],
+        ];
+        let batch = m.forward_mean(&seqs).unwrap();
+        for (s, b) in seqs.iter().zip(&batch) {
+            let alone = m.forward_mean(std::slice::from_ref(s)).unwrap();
+            // Same rows, same math: only the thread split could change rounding.
+            for (x, y) in alone[0].iter().zip(b) {
+                assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn hybrid_switches_to_candle_above_the_small_size() {
+        // 7 sequences of 8 tokens = 56 > SMALL_ROWS: the f32 candle path, so the
+        // result equals the pure F32 mode; a single short sequence takes the plain path.
+        let big: Vec<Vec<u32>> = (0..7)
+            .map(|i| vec![0, 3 + i % 2, 4, 3, 4, 3, 4, 2])
+            .collect();
+        let a = tiny(LinearMode::F32).forward_mean(&big).unwrap();
+        let b = tiny(LinearMode::Hybrid).forward_mean(&big).unwrap();
+        for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        }
+        let small = [vec![0, 3, 4, 2]];
+        let h = tiny(LinearMode::Hybrid).forward_mean(&small).unwrap();
+        let q = tiny(LinearMode::Q4Q8).forward_mean(&small).unwrap();
+        assert_eq!(h, q);
+    }
+
+    #[test]
     fn bad_ids_and_lengths_are_errors() {
-        let m = tiny(LinearMode::F32);
-        assert!(m.forward_mean(&[vec![0, 99, 2]]).is_err());
-        assert!(m.forward_mean(&[vec![0; 9]]).is_err());
-        assert!(m.forward_mean(&[]).unwrap().is_empty());
+        for mode in [LinearMode::F32, LinearMode::Q4Q8] {
+            let m = tiny(mode);
+            assert!(m.forward_mean(&[vec![0, 99, 2]]).is_err());
+            assert!(m.forward_mean(&[vec![0; 9]]).is_err());
+            assert!(m.forward_mean(&[]).unwrap().is_empty());
+        }
     }
 }

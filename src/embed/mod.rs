@@ -1,7 +1,8 @@
 //! The local embedding engine: multilingual-e5-small on the CPU with candle.
 //!
 //! Owns turning (already normalized) text into L2-normalized 384-dimensional vectors:
-//! model files and where they come from (`source`, `packed`), the network (`bert`),
+//! model files and where they come from (`source`, `packed`), the network (`bert`,
+//! with the candle-free layers in `plain`, built on the `envkb-kernels` crate),
 //! tokenization with the E5 prefixes (`tokenize`), pooling and windowing (`pool`),
 //! the encoder that ties them together (`encoder`), and the dedicated embedding thread
 //! that async code talks to (`service`). It does not normalize Persian text, store
@@ -19,8 +20,8 @@ mod bert;
 mod encoder;
 mod error;
 pub mod packed;
+mod plain;
 pub mod pool;
-mod q4q8;
 mod service;
 mod source;
 mod tokenize;

@@ -5,6 +5,8 @@
 //! retriever passed in, so every mode is scored by the same code.
 
 pub mod metrics;
+pub mod report;
+pub mod word_order;
 
 use std::collections::HashSet;
 use std::io::BufRead;
@@ -138,6 +140,7 @@ pub fn record_to_document(r: &CorpusRecord) -> Document {
             text: r.text.clone(),
             body_start: 0,
             meta,
+            pages: Vec::new(),
         },
         ChunkLimits::default(),
     )

@@ -1,4 +1,5 @@
-//! File loaders: Markdown (with optional YAML front matter), plain text and HTML.
+//! File loaders: Markdown (with optional YAML front matter), plain text and HTML here;
+//! PDF and DOCX through `pdf` and `docx`.
 //!
 //! Owns turning bytes into a document's text and metadata, and the reasons a file is
 //! refused. It does not chunk (see `chunker`) or walk folders (see `mod.rs`).
@@ -8,7 +9,7 @@ use std::path::Path;
 use scraper::{Html, Node};
 use serde::Deserialize;
 
-use super::{DocMeta, IngestError};
+use super::{DocMeta, IngestError, IngestLimits};
 use crate::text::Lang;
 
 /// Largest file envkb reads, so one stray dump cannot exhaust memory.
@@ -20,6 +21,8 @@ pub enum Format {
     Markdown,
     Text,
     Html,
+    Pdf,
+    Docx,
 }
 
 impl Format {
@@ -33,6 +36,8 @@ impl Format {
             "md" | "markdown" => Ok(Format::Markdown),
             "txt" | "text" => Ok(Format::Text),
             "html" | "htm" => Ok(Format::Html),
+            "pdf" => Ok(Format::Pdf),
+            "docx" => Ok(Format::Docx),
             other => Err(IngestError::Unsupported {
                 extension: if other.is_empty() {
                     "(none)".into()
@@ -50,6 +55,9 @@ pub struct Loaded {
     pub text: String,
     pub body_start: usize,
     pub meta: DocMeta,
+    /// For paged formats (PDF): the byte offset in `text` where each page starts, in page
+    /// order (page 1 first). Empty for formats without pages.
+    pub pages: Vec<usize>,
 }
 
 /// Front matter as written; validated into [`DocMeta`].
@@ -92,22 +100,84 @@ pub fn read_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
     Ok(text)
 }
 
-/// Loads one file's bytes in the given format.
+/// Loads one file's bytes in the given format, with the default limits.
 pub fn load(path: &Path, format: Format, bytes: Vec<u8>) -> Result<Loaded, IngestError> {
-    let text = read_text(path, bytes)?;
+    load_with(path, format, bytes, &IngestLimits::default())
+}
+
+/// Loads one file's bytes in the given format within `limits`.
+pub fn load_with(
+    path: &Path,
+    format: Format,
+    bytes: Vec<u8>,
+    limits: &IngestLimits,
+) -> Result<Loaded, IngestError> {
     let loaded = match format {
-        Format::Markdown => load_markdown(text)?,
-        Format::Text => Loaded {
-            text,
-            body_start: 0,
-            meta: DocMeta::default(),
-        },
-        Format::Html => load_html(&text),
+        Format::Pdf => load_pdf(&bytes, limits)?,
+        Format::Docx => load_docx(&bytes, limits)?,
+        _ => {
+            let text = read_text(path, bytes)?;
+            match format {
+                Format::Markdown => load_markdown(text)?,
+                Format::Html => load_html(&text),
+                _ => Loaded {
+                    text,
+                    body_start: 0,
+                    meta: DocMeta::default(),
+                    pages: Vec::new(),
+                },
+            }
+        }
     };
     if loaded.text[loaded.body_start..].trim().is_empty() {
         return Err(IngestError::Empty);
     }
     Ok(loaded)
+}
+
+/// A PDF's pages, one after the other, with paragraphs separated by blank lines and the
+/// offset of each page's start kept for page citations.
+fn load_pdf(bytes: &[u8], limits: &IngestLimits) -> Result<Loaded, IngestError> {
+    let pdf = super::pdf::extract(bytes, limits)?;
+    if pdf
+        .pages
+        .iter()
+        .all(|p| p.iter().all(|l| l.trim().is_empty()))
+    {
+        return Err(IngestError::NoTextLayer);
+    }
+    let mut text = String::new();
+    let mut pages = Vec::with_capacity(pdf.pages.len());
+    for page in &pdf.pages {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        pages.push(text.len());
+        text.push_str(&page.join("\n\n"));
+    }
+    text.push('\n');
+    Ok(Loaded {
+        text,
+        body_start: 0,
+        meta: DocMeta {
+            title: pdf.title,
+            ..DocMeta::default()
+        },
+        pages,
+    })
+}
+
+fn load_docx(bytes: &[u8], limits: &IngestLimits) -> Result<Loaded, IngestError> {
+    let docx = super::docx::extract(bytes, limits)?;
+    Ok(Loaded {
+        text: docx.text + "\n",
+        body_start: 0,
+        meta: DocMeta {
+            title: docx.title,
+            ..DocMeta::default()
+        },
+        pages: Vec::new(),
+    })
 }
 
 /// Splits YAML front matter (between `---` lines at the very top) from the body.
@@ -120,6 +190,7 @@ fn load_markdown(text: String) -> Result<Loaded, IngestError> {
             text,
             body_start: 0,
             meta: DocMeta::default(),
+            pages: Vec::new(),
         });
     };
     let open_len = text.len() - after_open.len();
@@ -148,6 +219,7 @@ fn load_markdown(text: String) -> Result<Loaded, IngestError> {
         text,
         body_start,
         meta,
+        pages: Vec::new(),
     })
 }
 
@@ -208,6 +280,7 @@ fn load_html(html: &str) -> Loaded {
             title,
             ..DocMeta::default()
         },
+        pages: Vec::new(),
     }
 }
 

@@ -5,7 +5,11 @@
 //! It never touches the index: the caller decides what to write.
 
 pub mod chunker;
+pub mod docx;
+pub mod layout;
 pub mod loader;
+pub mod pdf;
+pub mod persian;
 pub mod structure;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +25,7 @@ use crate::text::{detect_lang, Lang};
 /// Why a file was not ingested. All of these are the file's fault, reported and skipped.
 #[derive(Debug, Error)]
 pub enum IngestError {
-    #[error("unsupported file type {extension} (supported: .md, .markdown, .txt, .html, .htm)")]
+    #[error("unsupported file type {extension} (supported: .md, .markdown, .txt, .html, .htm, .pdf, .docx)")]
     Unsupported { extension: String },
     #[error("cannot read file: {0}")]
     Io(#[from] std::io::Error),
@@ -37,6 +41,54 @@ pub enum IngestError {
     FrontMatter(String),
     #[error("path does not exist: {0}")]
     Missing(PathBuf),
+    #[error("no text layer (needs OCR)")]
+    NoTextLayer,
+    #[error("encrypted (password-protected); save an unprotected copy to index it")]
+    Encrypted,
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("too many pages ({pages}; the limit is {limit}, set with --max-pages)")]
+    TooManyPages { pages: usize, limit: u32 },
+}
+
+/// Bounds on what one PDF or DOCX file may cost, so a hostile file cannot exhaust memory
+/// or time. Set from `envkb index --max-pages / --max-file-mb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestLimits {
+    /// Largest PDF or DOCX file, in bytes (inflated streams get a multiple of this).
+    pub max_bytes: u64,
+    /// Most pages of a PDF.
+    pub max_pages: u32,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits {
+            max_bytes: 64 * 1024 * 1024,
+            max_pages: 2000,
+        }
+    }
+}
+
+/// The pages a chunk spans in its source (PDFs only): one page, or first to last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageSpan {
+    pub first: u32,
+    pub last: u32,
+}
+
+impl PageSpan {
+    /// The pages of `text[start..end]`, given the byte offsets where pages start.
+    pub fn of(page_starts: &[usize], start: usize, end: usize) -> Option<PageSpan> {
+        if page_starts.is_empty() {
+            return None;
+        }
+        let page_at = |offset: usize| page_starts.partition_point(|&p| p <= offset).max(1) as u32;
+        Some(PageSpan {
+            first: page_at(start),
+            last: page_at(end.saturating_sub(1).max(start)),
+        })
+    }
 }
 
 /// Metadata of a document, from front matter where present.
@@ -86,6 +138,9 @@ pub struct Chunk {
     pub end: usize,
     pub text: String,
     pub lang: Lang,
+    /// Source pages (PDFs); `None` for formats without pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<PageSpan>,
 }
 
 /// Builds a chunk id from its parts; the one place the format lives.
@@ -169,9 +224,19 @@ pub fn load_document(
     bytes: Vec<u8>,
     limits: ChunkLimits,
 ) -> Result<Document, IngestError> {
+    load_document_with(file, bytes, limits, &IngestLimits::default())
+}
+
+/// Loads and chunks one file, PDF and DOCX files within `ingest_limits`.
+pub fn load_document_with(
+    file: &FoundFile,
+    bytes: Vec<u8>,
+    limits: ChunkLimits,
+    ingest_limits: &IngestLimits,
+) -> Result<Document, IngestError> {
     let format = Format::from_path(&file.path)?;
     let hash = blake3::hash(&bytes).to_hex().to_string();
-    let loaded = loader::load(&file.path, format, bytes)?;
+    let loaded = loader::load_with(&file.path, format, bytes, ingest_limits)?;
     Ok(build_document(
         file.doc_id.clone(),
         file.path.clone(),
@@ -193,6 +258,7 @@ pub fn build_document(
         text,
         body_start,
         meta,
+        pages,
     } = loaded;
     let title = meta
         .title
@@ -225,6 +291,7 @@ pub fn build_document(
                 end: d.end,
                 lang: detect_lang(&body),
                 text: body,
+                pages: PageSpan::of(&pages, d.start, d.end),
             }
         })
         .collect();

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::text::{AnalyzerOptions, Lang};
 
 /// Bumped when the on-disk layout changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What the commit payload says.
 #[derive(Debug, Serialize, Deserialize)]

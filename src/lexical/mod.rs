@@ -120,6 +120,8 @@ pub struct LexicalHit {
     pub text: String,
     /// The query terms found in this chunk (normalized forms).
     pub matched_terms: Vec<String>,
+    /// Source pages of the chunk (PDFs only), for citations such as "p. 12".
+    pub pages: Option<crate::ingest::PageSpan>,
 }
 
 /// An open index directory.
@@ -613,6 +615,13 @@ impl LexicalIndex {
             source: text_of(f.source),
             text: body,
             matched_terms,
+            pages: match (u64_of(f.page_first), u64_of(f.page_last)) {
+                (Some(first), Some(last)) => Some(crate::ingest::PageSpan {
+                    first: first as u32,
+                    last: last as u32,
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -678,6 +687,10 @@ impl IndexSession<'_> {
             d.add_u64(f.ordinal, u64::from(c.ordinal));
             d.add_u64(f.start, c.start as u64);
             d.add_u64(f.end, c.end as u64);
+            if let Some(p) = c.pages {
+                d.add_u64(f.page_first, u64::from(p.first));
+                d.add_u64(f.page_last, u64::from(p.last));
+            }
             self.writer.add_document(d)?;
         }
         self.manifest.documents.insert(

@@ -26,6 +26,9 @@ pub struct Fields {
     pub ordinal: Field,
     pub start: Field,
     pub end: Field,
+    /// First and last source page of a chunk (PDFs); absent for formats without pages.
+    pub page_first: Field,
+    pub page_last: Field,
 }
 
 impl Fields {
@@ -56,6 +59,8 @@ impl Fields {
             ordinal: b.add_u64_field("ordinal", STORED),
             start: b.add_u64_field("start", STORED),
             end: b.add_u64_field("end", STORED),
+            page_first: b.add_u64_field("page_first", STORED),
+            page_last: b.add_u64_field("page_last", STORED),
         };
         (b.build(), fields)
     }

@@ -178,3 +178,78 @@ fn without_model_files_search_falls_back_to_lexical_with_a_warning() {
         "{r}"
     );
 }
+
+#[test]
+fn eval_report_scores_a_class_set_in_every_mode() {
+    let ws = Workspace::new();
+    run_m(&ws.index(), &["index", ws.kb().to_str().unwrap(), "--json"]);
+    let class = ws.kb().join("../class.jsonl");
+    std::fs::write(
+        &class,
+        concat!(
+            r#"{"id":"c1","participant":"مریم","text":"industrial wastewater treatment and water reuse","relevant":["fa/note#0"]}"#,
+            "\n",
+            r#"{"id":"c2","participant":"مریم","text":"ماده ۶ وظایف سازمان","relevant":["fa/sample-law#2"]}"#,
+            "\n",
+            r#"{"id":"c3","participant":"Ali","text":"how are environmental aspects identified?","relevant":["en/sample-iso#0"]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let report = ws.kb().join("../class.html");
+    let m = run_m(
+        &ws.index(),
+        &[
+            "eval",
+            "--queries",
+            class.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(m["queries"], 3, "{m}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    for needle in [
+        "<th>lexical</th>",
+        "<th>semantic</th>",
+        "<th>hybrid</th>",
+        "<h2>Per participant</h2>",
+        ">مریم</th>",
+        ">Ali</th>",
+        "dir=\"auto\">ماده ۶ وظایف سازمان</td>",
+    ] {
+        assert!(html.contains(needle), "report lacks {needle}");
+    }
+    assert_eq!(html.matches("<svg").count(), 3);
+    // Text output names each participant.
+    let o = run(
+        &ws.index(),
+        &[
+            "--model-dir",
+            &models_dir(),
+            "eval",
+            "--queries",
+            class.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stdout(&o).contains("مریم") && stdout(&o).contains("Ali"),
+        "{}",
+        stdout(&o)
+    );
+    // An unwritable report path is the user's fault, not a crash.
+    let o = run(
+        &ws.index(),
+        &[
+            "--model-dir",
+            &models_dir(),
+            "eval",
+            "--queries",
+            class.to_str().unwrap(),
+            "--report",
+            ws.kb().join("no/such/dir/r.html").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

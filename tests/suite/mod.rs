@@ -1,9 +1,13 @@
+mod answer;
 mod browser;
 mod cli_hybrid;
 mod cli_lexical;
 mod corpus;
 mod crash;
 mod embed;
+mod exercises;
+mod pdf_fuzz;
+mod pdf_ingest;
 mod serve;
 pub mod serve_util;
 pub mod util;

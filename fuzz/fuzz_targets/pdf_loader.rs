@@ -1,0 +1,9 @@
+//! Any bytes given to the PDF loader end in text or a reason, never a panic or a hang.
+#![no_main]
+
+use envkb::ingest::loader::{load, Format};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = load(std::path::Path::new("fuzz.pdf"), Format::Pdf, data.to_vec());
+});

@@ -1,0 +1,371 @@
+//! Cited answers: a question in, a short answer in the question's language out, every
+//! sentence followed by a `[n]` marker that names a numbered citation (document, breadcrumb,
+//! chunk, the exact quoted span with its byte offsets), or "not found in the sources" with
+//! the closest passages as "see also".
+//!
+//! Owns the answer pipeline on top of [`crate::engine::Engine`]: question checks
+//! (`question`), hybrid retrieval, sentence-level evidence selection (`evidence`),
+//! abstention, and citations that are valid by construction and checked again before an
+//! answer is returned (`citation`). It does not rank passages (`search` does) or serve
+//! HTTP (the server calls [`ask`] or [`ask_streaming`]).
+
+pub mod citation;
+pub mod evaluate;
+pub mod evidence;
+pub mod question;
+
+use serde::Serialize;
+use thiserror::Error;
+
+pub use citation::{Citation, SeeAlso};
+pub use evidence::EvidenceConfig;
+pub use question::{check_question, question_query, MAX_QUESTION_CHARS};
+
+use crate::embed::EmbedError;
+use crate::engine::Engine;
+use crate::lexical::{Filters, LexicalError, LexicalHit, QueryError};
+use crate::search::{Mode, SearchError, SearchHit};
+use crate::text::{detect_lang, normalize_for_embedding, Lang};
+use crate::Fault;
+
+/// Errors of answering.
+#[derive(Debug, Error)]
+pub enum AnswerError {
+    #[error("empty question: type a question in Persian or English")]
+    EmptyQuestion,
+    #[error(
+        "question too long ({chars} characters; the limit is {limit}): ask one short question"
+    )]
+    QuestionTooLong { chars: usize, limit: usize },
+    #[error("not a question: {0}; type a question in words")]
+    NotAQuestion(&'static str),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Lexical(#[from] LexicalError),
+    /// A citation failed its check: a bug in envkb, never shown as an answer.
+    #[error("internal error: an answer's citations failed their check: {0}")]
+    InvalidCitations(String),
+}
+
+impl AnswerError {
+    /// Whether the asker can fix this (a bad question, a bad index path) or it is ours.
+    pub fn fault(&self) -> Fault {
+        let user = match self {
+            AnswerError::EmptyQuestion
+            | AnswerError::QuestionTooLong { .. }
+            | AnswerError::NotAQuestion(_) => true,
+            AnswerError::Search(SearchError::Embed(e)) | AnswerError::Embed(e) => return e.fault(),
+            AnswerError::Search(SearchError::Lexical(e)) | AnswerError::Lexical(e) => {
+                e.is_user_fault()
+            }
+            AnswerError::InvalidCitations(_) => false,
+        };
+        if user {
+            Fault::User
+        } else {
+            Fault::Internal
+        }
+    }
+}
+
+/// Evidence below these scores is too weak to answer from: the answer abstains. Calibrated
+/// on the dev questions and the out-of-domain set (docs/BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AbstainConfig {
+    /// Threshold on the best sentence score when the model scores evidence.
+    pub min_score: f32,
+    /// Threshold on the best word overlap when only words score evidence (no model).
+    pub min_overlap: f32,
+}
+
+impl Default for AbstainConfig {
+    fn default() -> Self {
+        AbstainConfig {
+            min_score: 0.815,
+            min_overlap: 0.5,
+        }
+    }
+}
+
+/// How to answer.
+#[derive(Debug, Clone)]
+pub struct AskOptions {
+    /// Passages retrieved and read for evidence.
+    pub passages: usize,
+    /// Metadata filters applied to retrieval.
+    pub filters: Filters,
+    pub evidence: EvidenceConfig,
+    pub abstain: AbstainConfig,
+}
+
+impl Default for AskOptions {
+    fn default() -> Self {
+        AskOptions {
+            passages: 5,
+            filters: Filters::default(),
+            evidence: EvidenceConfig::default(),
+            abstain: AbstainConfig::default(),
+        }
+    }
+}
+
+/// The answer, serialized exactly as the contract of `envkb ask --json` and the server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    /// Sentences each followed by `[n]`, or the "not found" message.
+    pub answer: String,
+    pub abstained: bool,
+    /// The question's language, which is also the language of the "not found" message.
+    pub lang: Lang,
+    pub citations: Vec<Citation>,
+    /// Closest passages not cited (all of them when abstaining).
+    pub see_also: Vec<SeeAlso>,
+    /// Set when evidence was scored without the model (printed by the CLI, not in JSON).
+    #[serde(skip)]
+    pub warning: Option<String>,
+    /// The best evidence score, compared with the abstention threshold (for calibration).
+    #[serde(skip)]
+    pub confidence: f32,
+    /// Whether `confidence` is a model score or a word overlap.
+    #[serde(skip)]
+    pub scored_by_model: bool,
+}
+
+/// What [`ask_streaming`] reports while answering, in order: the answer text in pieces,
+/// then each citation, then the finished answer. Serializes with an `event` tag for SSE.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AnswerEvent {
+    /// More answer text, appended to what came before.
+    Delta { text: String },
+    /// One citation, after the text that refers to it.
+    Citation { citation: Citation },
+    /// The complete answer (the same as [`ask`] returns).
+    Done { answer: Answer },
+}
+
+/// The "not found" message in the question's language.
+pub fn not_found_message(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fa => "پاسخی در منابع یافت نشد.",
+        Lang::En => "Not found in the sources.",
+    }
+}
+
+/// Answers `question` from the engine's knowledge base.
+pub fn ask(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Answer, AnswerError> {
+    ask_streaming(engine, question, opts, &mut |_| {})
+}
+
+/// Answers `question`, reporting progress to `on_event` (see [`AnswerEvent`]); returns the
+/// same answer as the final `Done` event carries.
+pub fn ask_streaming(
+    engine: &Engine,
+    question: &str,
+    opts: &AskOptions,
+    on_event: &mut dyn FnMut(AnswerEvent),
+) -> Result<Answer, AnswerError> {
+    let answer = answer_extractive(engine, question, opts)?;
+    emit(&answer, on_event);
+    Ok(answer)
+}
+
+/// Reports a finished answer as events: one `Delta` a sentence, the citations, `Done`.
+fn emit(answer: &Answer, on_event: &mut dyn FnMut(AnswerEvent)) {
+    let text = &answer.answer;
+    let mut at = 0;
+    for (range, _) in citation::markers(text) {
+        on_event(AnswerEvent::Delta {
+            text: text[at..range.end].to_string(),
+        });
+        at = range.end;
+    }
+    if at < text.len() {
+        on_event(AnswerEvent::Delta {
+            text: text[at..].to_string(),
+        });
+    }
+    for c in &answer.citations {
+        on_event(AnswerEvent::Citation {
+            citation: c.clone(),
+        });
+    }
+    on_event(AnswerEvent::Done {
+        answer: answer.clone(),
+    });
+}
+
+/// The passages retrieved for a question and what retrieval warned about.
+pub struct Retrieved {
+    pub hits: Vec<SearchHit>,
+    pub warning: Option<String>,
+}
+
+/// Hybrid retrieval for a checked question. A question with nothing searchable for BM25
+/// and no model finds nothing (and so abstains) rather than failing.
+pub fn retrieve(
+    engine: &Engine,
+    question: &str,
+    opts: &AskOptions,
+) -> Result<Retrieved, AnswerError> {
+    let query = question_query(question);
+    match engine
+        .retriever()
+        .search(&query, &opts.filters, opts.passages.max(1), Mode::Hybrid)
+    {
+        Ok(r) => Ok(Retrieved {
+            hits: r.hits,
+            warning: r.warning,
+        }),
+        Err(SearchError::Lexical(LexicalError::Query(QueryError::NothingSearchable))) => {
+            Ok(Retrieved {
+                hits: Vec::new(),
+                warning: None,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What is known about a question before deciding: the retrieved passages and the scored
+/// candidate sentences. [`compose`] turns it into an answer; the evaluation composes it
+/// again under other thresholds without re-running the model.
+pub struct Evidence {
+    pub lang: Lang,
+    pub hits: Vec<SearchHit>,
+    pub candidates: Vec<evidence::Candidate>,
+    /// Whether sentences were scored by the model (else by word overlap only).
+    pub scored_by_model: bool,
+    pub warning: Option<String>,
+}
+
+impl Evidence {
+    /// The retrieval similarity of each passage (0 where the semantic side did not see it).
+    pub fn passage_similarities(&self) -> Vec<f32> {
+        self.hits
+            .iter()
+            .map(|h| h.explain.semantic_score.unwrap_or(0.0))
+            .collect()
+    }
+}
+
+/// Checks the question, retrieves passages and scores their sentences.
+pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evidence, AnswerError> {
+    let question = check_question(question)?;
+    let lang = detect_lang(question);
+    let retrieved = retrieve(engine, question, opts)?;
+    let texts: Vec<&str> = retrieved.hits.iter().map(|h| h.hit.text.as_str()).collect();
+    let analyzer = engine.index.analyzer();
+    let terms = evidence::question_terms(analyzer, question);
+    let mut candidates = evidence::candidates(&texts);
+    let encoder = engine.encoder();
+    let semantic = match (encoder, candidates.is_empty()) {
+        (Some(enc), false) => {
+            let q = enc.embed_queries(&[normalize_for_embedding(question)])?;
+            let sentences: Vec<String> = candidates
+                .iter()
+                .map(|c| normalize_for_embedding(&c.display))
+                .collect();
+            let v = enc.embed_passages(&sentences)?;
+            Some(evidence::cosines(&q[0], &v))
+        }
+        _ => None,
+    };
+    let mut warning = retrieved.warning;
+    if encoder.is_none() {
+        let why = engine
+            .semantic_unavailable
+            .as_deref()
+            .unwrap_or("no model loaded");
+        warning = Some(format!(
+            "the model is unavailable ({why}); evidence was chosen by word overlap only"
+        ));
+    }
+    let mut ev = Evidence {
+        lang,
+        hits: retrieved.hits,
+        candidates: Vec::new(),
+        scored_by_model: encoder.is_some(),
+        warning,
+    };
+    evidence::measure(&mut candidates, analyzer, &terms, semantic.as_deref());
+    evidence::rescore(&mut candidates, &ev.passage_similarities(), &opts.evidence);
+    ev.candidates = candidates;
+    Ok(ev)
+}
+
+/// The extractive answer for gathered evidence: the best sentences quoted with citations,
+/// or abstention when the best score is under the threshold.
+pub fn compose(ev: &Evidence, opts: &AskOptions) -> Result<Answer, AnswerError> {
+    let hits: Vec<&LexicalHit> = ev.hits.iter().map(|h| &h.hit).collect();
+    let picked = evidence::select(&ev.candidates, &opts.evidence);
+    let confidence = picked.first().map_or(0.0, |c| c.score);
+    let threshold = if ev.scored_by_model {
+        opts.abstain.min_score
+    } else {
+        opts.abstain.min_overlap
+    };
+    let abstained = picked.is_empty() || confidence < threshold;
+    let mut citations = Vec::new();
+    let mut text = String::new();
+    if abstained {
+        text.push_str(not_found_message(ev.lang));
+    } else {
+        for c in &picked {
+            let n = citations.len() + 1;
+            let hit = hits[c.passage];
+            let Some(citation) = Citation::from_span(n, hit, c.start, c.end) else {
+                return Err(AnswerError::InvalidCitations(format!(
+                    "span {}..{} of {} is not a quote",
+                    c.start, c.end, hit.chunk_id
+                )));
+            };
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&c.display);
+            text.push(' ');
+            text.push_str(&citation::marker(n));
+            citations.push(citation);
+        }
+    }
+    let cited: std::collections::HashSet<&str> =
+        citations.iter().map(|c| c.chunk_id.as_str()).collect();
+    let see_also = hits
+        .iter()
+        .filter(|h| !cited.contains(h.chunk_id.as_str()))
+        .map(|h| SeeAlso::of(h))
+        .collect();
+    let answer = Answer {
+        answer: text,
+        abstained,
+        lang: ev.lang,
+        citations,
+        see_also,
+        warning: ev.warning.clone(),
+        confidence,
+        scored_by_model: ev.scored_by_model,
+    };
+    // Valid by construction; checked again so that a bug can never reach a reader.
+    let problems = citation::check(&answer.answer, &answer.citations, |id| {
+        hits.iter()
+            .find(|h| h.chunk_id == id)
+            .map(|h| h.text.clone())
+    });
+    if !problems.is_empty() {
+        return Err(AnswerError::InvalidCitations(problems.join("; ")));
+    }
+    Ok(answer)
+}
+
+/// The extractive answer to `question`: [`gather`] then [`compose`].
+pub fn answer_extractive(
+    engine: &Engine,
+    question: &str,
+    opts: &AskOptions,
+) -> Result<Answer, AnswerError> {
+    compose(&gather(engine, question, opts)?, opts)
+}

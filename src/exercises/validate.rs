@@ -1,0 +1,85 @@
+//! Validation of exercise items against the index, before they are written and whenever a
+//! saved set is checked again: each kind's module says what must hold, this module names the
+//! ways an item can fail and dispatches.
+//!
+//! A failed check is not an error: the generator drops the item and counts it by
+//! [`Invalid::reason`]. Errors are for the index itself failing.
+
+use crate::engine::Engine;
+
+use super::{cite_check, disagreement, find_source, normalization, Body, ExercisesError, Item};
+
+/// Why an item is not a valid exercise.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("the chunk {0} is not in the index")]
+    GoldMissing(String),
+    #[error("the key names a breadcrumb or document the chunk no longer has")]
+    StaleSource,
+    #[error("the cloze is not the key sentence with one word blanked")]
+    ClozeMismatch,
+    #[error("the key sentence is not in the named chunk")]
+    SentenceNotInChunk,
+    #[error("the key sentence is also in {0}, so the answer does not live in one chunk")]
+    SentenceInOtherChunk(String),
+    #[error("semantic search is unavailable, so no disagreement can be shown")]
+    NoSemantic,
+    #[error("the retrievers' top-5 lists are no longer the ones shown")]
+    ListsChanged,
+    #[error("a retriever returns too few results to compare")]
+    ShortLists,
+    #[error("the top-5 lists share {shared} chunks or agree on the top hit: no real disagreement")]
+    NoDisagreement { shared: usize },
+    #[error("the answer's [n] markers do not match its citations")]
+    Markers,
+    #[error("the answer's citations fail their check: {0}")]
+    CitationCheck(String),
+    #[error("citation [{0}] does not support its sentence")]
+    Unsupported(usize),
+    #[error("the swapped citation still points at the right passage")]
+    NotSwapped,
+    #[error("the swapped-in passage states the sentence too, so nothing is wrong")]
+    SwapSupports,
+    #[error("spelling a is not written in the named chunk, or a and b are the same")]
+    SpellingNotInChunk,
+    #[error("the analyzer's terms or verdict differ from the key")]
+    VerdictMismatch,
+    #[error("a search for spelling b does not find the passage although the two match")]
+    MatchNotFound,
+}
+
+impl Invalid {
+    /// A short stable name for counting dropped items.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Invalid::GoldMissing(_) => "chunk-missing",
+            Invalid::StaleSource => "stale-source",
+            Invalid::ClozeMismatch => "cloze-mismatch",
+            Invalid::SentenceNotInChunk => "sentence-not-in-chunk",
+            Invalid::SentenceInOtherChunk(_) => "sentence-in-several-chunks",
+            Invalid::NoSemantic => "no-semantic-search",
+            Invalid::ListsChanged => "lists-changed",
+            Invalid::ShortLists => "short-lists",
+            Invalid::NoDisagreement { .. } => "no-disagreement",
+            Invalid::Markers => "citation-markers",
+            Invalid::CitationCheck(_) => "citation-check",
+            Invalid::Unsupported(_) => "citation-unsupported",
+            Invalid::NotSwapped => "not-swapped",
+            Invalid::SwapSupports => "swap-supports-sentence",
+            Invalid::SpellingNotInChunk => "spelling-not-in-chunk",
+            Invalid::VerdictMismatch => "verdict-mismatch",
+            Invalid::MatchNotFound => "match-not-found",
+        }
+    }
+}
+
+/// Checks one item against the index `engine` holds. `Ok(Err(_))` is an invalid item;
+/// `Err(_)` is a failure to read the index or run retrieval.
+pub fn validate(engine: &Engine, item: &Item) -> Result<Result<(), Invalid>, ExercisesError> {
+    match &item.body {
+        Body::FindTheSource(x) => find_source::check(engine, x),
+        Body::RetrieverDisagreement(x) => disagreement::check(engine, x),
+        Body::CiteCheck(x) => cite_check::check(engine, x),
+        Body::Normalization(x) => normalization::check(engine, x),
+    }
+}
