@@ -166,7 +166,7 @@ mod tests {
         let e = resolve(&cli, args).unwrap_err();
         assert_eq!(e.fault(), crate::Fault::User);
         assert!(
-            !e.to_string().contains("short"),
+            !e.to_string().contains("tiny-k3y"),
             "the key is not echoed: {e}"
         );
     }

@@ -33,22 +33,12 @@ struct Server {
     router: Router,
 }
 
+#[derive(Default)]
 struct Options {
     open_read: bool,
     limits: Limits,
     model: Option<Arc<LoadedModel>>,
     require_model: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            open_read: false,
-            limits: Limits::default(),
-            model: None,
-            require_model: false,
-        }
-    }
 }
 
 fn server(opts: Options) -> Server {
@@ -682,12 +672,7 @@ async fn embeddings_input_errors_are_4xx_and_no_model_is_503() {
 
 #[tokio::test]
 async fn embeddings_with_the_real_model_are_unit_vectors_in_order() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    assert!(
-        dir.join("e5-small-q4.bin").is_file(),
-        "model files missing: run models/fetch.sh first"
-    );
-    let model = Arc::new(LoadedModel::load(&dir).unwrap());
+    let model = real_model();
     let s = server(Options {
         model: Some(Arc::clone(&model)),
         require_model: true,
@@ -733,6 +718,19 @@ async fn embeddings_with_the_real_model_are_unit_vectors_in_order() {
     assert_eq!(r.json()["model"], true);
 }
 
+/// The real model, loaded once for the tests that need it.
+fn real_model() -> Arc<LoadedModel> {
+    static MODEL: std::sync::OnceLock<Arc<LoadedModel>> = std::sync::OnceLock::new();
+    Arc::clone(MODEL.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        assert!(
+            dir.join("e5-small-q4.bin").is_file(),
+            "model files missing: run models/fetch.sh first"
+        );
+        Arc::new(LoadedModel::load(&dir).unwrap())
+    }))
+}
+
 // ---- limits -------------------------------------------------------------------------
 
 #[tokio::test]
@@ -762,19 +760,35 @@ async fn a_full_gate_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn a_request_over_its_time_is_answered_503() {
+    // Embedding a long text takes far longer than the timer's 1 ms resolution, so the
+    // deadline always passes first.
     let s = server(Options {
         limits: Limits {
             timeout: Duration::from_nanos(1),
             ..Limits::default()
         },
+        model: Some(real_model()),
         ..Options::default()
     });
-    let r = s.get("/api/search?q=air", Some(READER)).await;
+    let long = "حفاظت از محیط زیست و کیفیت هوا ".repeat(200);
+    let r = s
+        .post_json(
+            "/v1/embeddings",
+            Some(READER),
+            serde_json::json!({ "input": long }).to_string(),
+        )
+        .await;
     r.error(StatusCode::SERVICE_UNAVAILABLE, "timeout");
     assert!(r.headers.contains_key(header::RETRY_AFTER));
-    // The work that was cut off still frees its slot.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(s.state.gate().in_flight(), 0);
+    // The work that was cut off still frees its slot once it is done.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while s.state.gate().in_flight() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slot was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 // ---- operations ---------------------------------------------------------------------

@@ -147,6 +147,7 @@ function setLang(next) {
   for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   $("lang-switch").value = next;
   document.title = `envkb · ${t("title")}`;
+  renderStatuses();
 }
 
 // ---- API ----------------------------------------------------------------------------
@@ -216,10 +217,23 @@ function fmt(x) {
   return typeof x === "number" ? x.toFixed(3) : "–";
 }
 
+// The last status of each line, as a function of the language, so a language switch
+// re-renders it.
+const statuses = {};
+
 function setStatus(id, text, isError = false) {
+  statuses[id] = typeof text === "function" ? text : () => text;
   const s = $(id);
-  s.textContent = isError ? t("errorPrefix") + text : text;
+  s.textContent = isError ? t("errorPrefix") + statuses[id]() : statuses[id]();
   s.classList.toggle("error", isError);
+  s.dataset.error = isError ? "1" : "";
+}
+
+function renderStatuses() {
+  for (const [id, text] of Object.entries(statuses)) {
+    const s = $(id);
+    s.textContent = s.dataset.error ? t("errorPrefix") + text() : text();
+  }
 }
 
 // ---- search -------------------------------------------------------------------------
@@ -246,12 +260,12 @@ async function runSearch(event) {
   if (!q) return;
   const list = $("results");
   list.replaceChildren();
-  setStatus("search-status", t("searching"));
+  setStatus("search-status", () => t("searching"));
   try {
     const r = await api(searchUrl(q, $("f-mode").value));
     list.replaceChildren(...r.hits.map(renderHit));
     const note = r.warning ? ` (${r.warning})` : "";
-    setStatus("search-status", (r.hits.length ? t("results", r.hits.length) : t("noResults")) + note);
+    setStatus("search-status", () => (r.hits.length ? t("results", r.hits.length) : t("noResults")) + note);
   } catch (err) {
     setStatus("search-status", err.message, true);
   }
@@ -294,7 +308,7 @@ async function runCompare(event) {
   if (!q) return;
   const modes = ["lexical", "semantic", "hybrid"];
   for (const m of modes) $(`cmp-${m}`).replaceChildren();
-  setStatus("compare-status", t("searching"));
+  setStatus("compare-status", () => t("searching"));
   try {
     // One at a time: the server bounds concurrent model work per client fairly.
     const results = [];
@@ -332,7 +346,7 @@ async function runCompare(event) {
 
 async function loadDocuments() {
   const body = $("doc-table").tBodies[0];
-  setStatus("docs-status", t("loading"));
+  setStatus("docs-status", () => t("loading"));
   try {
     const r = await api("/api/documents");
     body.replaceChildren(
@@ -351,7 +365,7 @@ async function loadDocuments() {
         ),
       ),
     );
-    setStatus("docs-status", t("documents", r.documents.length));
+    setStatus("docs-status", () => t("documents", r.documents.length));
   } catch (err) {
     setStatus("docs-status", err.message, true);
   }
@@ -363,12 +377,12 @@ async function uploadDocument(event) {
   if (!input.files.length) return;
   const form = new FormData();
   form.append("file", input.files[0]);
-  setStatus("docs-status", t("loading"));
+  setStatus("docs-status", () => t("loading"));
   try {
     const r = await api("/api/documents", { method: "POST", body: form });
     input.value = "";
     await loadDocuments();
-    setStatus("docs-status", t("uploaded", r.doc_id, r.chunks));
+    setStatus("docs-status", () => t("uploaded", r.doc_id, r.chunks));
   } catch (err) {
     setStatus("docs-status", err.message, true);
   }
@@ -379,7 +393,7 @@ async function deleteDocument(id) {
   try {
     await api(`/api/documents/${id.split("/").map(encodeURIComponent).join("/")}`, { method: "DELETE" });
     await loadDocuments();
-    setStatus("docs-status", t("deleted", id));
+    setStatus("docs-status", () => t("deleted", id));
   } catch (err) {
     setStatus("docs-status", err.message, true);
   }

@@ -185,6 +185,8 @@ fn the_page_searches_in_persian_right_to_left_in_a_real_browser() {
         // English UI: left to right; English results render LTR inside it too.
         c.find(Locator::Css("#lang-switch")).await.unwrap().select_by_value("en").await.unwrap();
         assert_eq!(js(&c, "return document.documentElement.dir").await, "ltr");
+        let status = js(&c, "return document.getElementById('search-status').textContent").await;
+        assert!(status.as_str().unwrap().contains("result"), "the status follows the language: {status}");
         assert_eq!(
             js(&c, "return document.getElementById('tab-search').textContent").await,
             "Search"
