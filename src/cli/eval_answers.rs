@@ -109,7 +109,7 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
             };
             let engine = Engine {
                 index,
-                model,
+                model: model.map(std::sync::Arc::new),
                 vectors,
                 semantic_unavailable: why,
                 config: HybridConfig::default(),
