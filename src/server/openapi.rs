@@ -24,6 +24,7 @@ use super::routes;
         routes::documents::delete,
         routes::documents::chunk,
         routes::embeddings::embeddings,
+        routes::chat::completions,
         routes::ops::healthz,
         routes::ops::readyz,
         routes::ops::metrics,
@@ -39,6 +40,7 @@ use super::routes;
         (name = "search", description = "Hybrid retrieval"),
         (name = "documents", description = "Documents and passages; uploads and deletes need the editor role"),
         (name = "embeddings", description = "The encoder, OpenAI-compatible"),
+        (name = "chat", description = "The local language model (serve --llm-gguf), OpenAI-compatible"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
