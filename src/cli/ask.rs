@@ -38,6 +38,10 @@ pub struct AskArgs {
     /// Longest generated answer, in tokens.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=2048))]
     pub max_tokens: u32,
+    /// Evidence sentences numbered in the model's prompt (fewer make a shorter prompt, which
+    /// a model on a CPU reads faster).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub evidence: u16,
     #[command(flatten)]
     pub llm: LlmArgs,
 }
@@ -74,6 +78,7 @@ pub fn run(cli: &Cli, args: &AskArgs) -> anyhow::Result<()> {
         Some(llm) => {
             let gopts = GenerateOptions {
                 max_tokens: args.max_tokens,
+                passages: usize::from(args.evidence),
                 ..GenerateOptions::default()
             };
             let stream = !args.json;
