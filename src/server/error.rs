@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Role;
+use crate::answer::AnswerError;
 use crate::embed::EmbedError;
 use crate::ingest::IngestError;
 use crate::lexical::LexicalError;
@@ -174,6 +175,21 @@ impl From<EmbedError> for ApiError {
             EmbedError::EmptyInput { .. } => ApiError::InvalidInput(e.to_string()),
             EmbedError::Busy { .. } => ApiError::Busy(e.to_string()),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A question the asker must fix is a 422; everything else maps as its cause does.
+impl From<AnswerError> for ApiError {
+    fn from(e: AnswerError) -> Self {
+        match e {
+            AnswerError::EmptyQuestion
+            | AnswerError::QuestionTooLong { .. }
+            | AnswerError::NotAQuestion(_) => ApiError::InvalidInput(e.to_string()),
+            AnswerError::Search(e) => e.into(),
+            AnswerError::Embed(e) => e.into(),
+            AnswerError::Lexical(e) => e.into(),
+            AnswerError::InvalidCitations(_) => ApiError::Internal(e.to_string()),
         }
     }
 }
