@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load test of `envkb serve` on loopback (docs/BENCHMARKS.md): mixed Persian/English search
-# traffic from wrk, first at the concurrency limit, then at twice it. Passes when no
+# and ask traffic from wrk, first at the concurrency limit, then at twice it. Passes when no
 # request got a 5xx or a socket error, and the excess at 2x got 429.
 #
 #   bash scripts/loadtest.sh            # limit 4, 30 s per run

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::auth::Role;
 use crate::answer::AnswerError;
 use crate::embed::EmbedError;
+use crate::exercises::ExercisesError;
 use crate::ingest::IngestError;
 use crate::lexical::LexicalError;
 use crate::search::SearchError;
@@ -190,6 +191,24 @@ impl From<AnswerError> for ApiError {
             AnswerError::Embed(e) => e.into(),
             AnswerError::Lexical(e) => e.into(),
             AnswerError::InvalidCitations(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Exercise generation: a scope with nothing in it is the trainer's to fix; kinds that
+/// need the model are unavailable without it.
+impl From<ExercisesError> for ApiError {
+    fn from(e: ExercisesError) -> Self {
+        match e {
+            ExercisesError::NoSemantic(_) => ApiError::Unavailable(e.to_string()),
+            ExercisesError::EmptyScope { .. } => ApiError::InvalidInput(e.to_string()),
+            ExercisesError::Search(e) => e.into(),
+            ExercisesError::Answer(e) => e.into(),
+            ExercisesError::Lexical(e) => e.into(),
+            // The route checks scope and count first, in the API's own words.
+            ExercisesError::NoScope | ExercisesError::BadCount(_) => {
+                ApiError::InvalidInput(e.to_string())
+            }
         }
     }
 }

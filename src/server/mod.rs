@@ -65,6 +65,10 @@ pub fn router(state: AppState) -> Router {
             "/api/documents/{*id}",
             axum::routing::delete(routes::documents::delete),
         )
+        .route(
+            "/api/exercises",
+            axum::routing::post(routes::exercises::exercises),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::write_timeout,

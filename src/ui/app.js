@@ -1,4 +1,4 @@
-// envkb page: search, cited answers, compare retrievers, documents. No framework, no network beyond this
+// envkb page: search, cited answers, compare retrievers, exercises, documents. No framework, no network beyond this
 // server. User text is always inserted as text (never as HTML) and marked dir="auto" so
 // Persian, English and digits keep their order.
 "use strict";
@@ -14,6 +14,25 @@ const STRINGS = {
     tabAsk: "پرسش",
     tabCompare: "مقایسهٔ روش‌ها",
     tabDocs: "اسناد",
+    tabExercises: "تمرین‌ها",
+    exercisesHint: "یک مجموعه تمرین با کلید پاسخ از همین اسناد بسازید. به کلید ویرایشگر نیاز دارد و ممکن است یک دقیقه طول بکشد.",
+    topic: "موضوع",
+    count: "تعداد از هر نوع",
+    handoutLang: "زبان برگه",
+    format: "قالب",
+    kinds: "انواع تمرین",
+    kindFind: "یافتن منبع",
+    kindDisagree: "اختلاف روش‌های بازیابی",
+    kindCite: "بررسی ارجاع",
+    kindNorm: "یکسان‌سازی نوشتار",
+    makeSet: "ساخت مجموعه",
+    dlExercises: "دریافت برگهٔ تمرین",
+    dlKey: "دریافت کلید پاسخ",
+    kindsCaption: "گزارش ساخت",
+    written: "نوشته‌شده",
+    droppedCol: "کنارگذاشته در اعتبارسنجی",
+    making: "در حال ساخت و اعتبارسنجی تمرین‌ها…",
+    made: (n, d) => `${n.toLocaleString("fa")} تمرین ساخته شد؛ ${d.toLocaleString("fa")} مورد در اعتبارسنجی کنار رفت.`,
     askLabel: "پرسش خود را به فارسی یا انگلیسی بنویسید",
     askButton: "بپرس",
     askHint: "پاسخ فقط از منابع ساخته می‌شود و هر جمله به منبعش ارجاع می‌دهد؛ برای دیدن متن منبع روی [n] بزنید.",
@@ -80,6 +99,25 @@ const STRINGS = {
     tabAsk: "Ask",
     tabCompare: "Compare retrievers",
     tabDocs: "Documents",
+    tabExercises: "Exercises",
+    exercisesHint: "Make an exercise set with its answer key from these documents. Needs an editor key and may take a minute.",
+    topic: "Topic",
+    count: "Items of each kind",
+    handoutLang: "Handout language",
+    format: "Format",
+    kinds: "Kinds",
+    kindFind: "Find the source",
+    kindDisagree: "Retriever disagreement",
+    kindCite: "Cite check",
+    kindNorm: "Normalization",
+    makeSet: "Make the set",
+    dlExercises: "Download the handout",
+    dlKey: "Download the key",
+    kindsCaption: "How generation went",
+    written: "Written",
+    droppedCol: "Dropped by validation",
+    making: "Making and validating the exercises…",
+    made: (n, d) => `${n} exercises made; ${d} dropped by validation.`,
     askLabel: "Ask a question in Persian or English",
     askButton: "Ask",
     askHint: "Answers are built only from the sources and every sentence cites one; press [n] to read the source.",
@@ -536,6 +574,52 @@ async function deleteDocument(id) {
   }
 }
 
+// ---- exercises (trainers) -----------------------------------------------------------
+
+const MIME = { html: "text/html", md: "text/markdown", jsonl: "application/x-ndjson" };
+let downloadUrls = [];
+
+async function makeExercises(event) {
+  event.preventDefault();
+  const body = {
+    count: Number($("x-count").value) || 3,
+    lang: $("x-lang").value,
+    format: $("x-format").value,
+    kinds: [...document.querySelectorAll('input[name="kind"]:checked')].map((k) => k.value),
+  };
+  const topic = $("x-topic").value.trim();
+  const docType = $("x-doc-type").value;
+  if (topic) body.topic = topic;
+  if (docType) body.doc_type = docType;
+  $("exercises-result").hidden = true;
+  setStatus("exercises-status", () => t("making"));
+  try {
+    const r = await api("/api/exercises", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    for (const u of downloadUrls) URL.revokeObjectURL(u);
+    const type = `${MIME[r.format] || "text/plain"};charset=utf-8`;
+    downloadUrls = [r.exercises, r.key].map((text) => URL.createObjectURL(new Blob([text], { type })));
+    const dlEx = $("dl-exercises");
+    const dlKey = $("dl-key");
+    dlEx.href = downloadUrls[0];
+    dlEx.download = `exercises.${r.format}`;
+    dlKey.href = downloadUrls[1];
+    dlKey.download = `key.${r.format}`;
+    $("kinds-table").tBodies[0].replaceChildren(...r.kinds.map((k) =>
+      el("tr", {},
+        el("td", { dir: "ltr" }, k.kind),
+        el("td", {}, `${k.written} / ${k.requested}`),
+        el("td", { dir: "auto" }, String(k.dropped) + (k.note ? ` (${k.note})` : "")))));
+    $("exercises-result").hidden = false;
+    setStatus("exercises-status", () => t("made", r.items, r.dropped));
+  } catch (err) {
+    setStatus("exercises-status", err.message, true);
+  }
+}
+
 // ---- tabs ---------------------------------------------------------------------------
 
 function selectTab(tab) {
@@ -583,6 +667,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   $("search-form").addEventListener("submit", runSearch);
   $("ask-form").addEventListener("submit", runAsk);
+  $("exercises-form").addEventListener("submit", makeExercises);
   $("compare-form").addEventListener("submit", runCompare);
   $("upload-form").addEventListener("submit", uploadDocument);
   window.envkb = { openPassage, setLang, renderAnswer };

@@ -252,6 +252,35 @@ fn the_page_searches_and_answers_in_persian_right_to_left_in_a_real_browser() {
             wait_for(&c, col).await;
         }
         shot(&c, "compare-fa.png").await;
+
+        // Trainer page: with an editor key, a small set from the law documents comes back
+        // with its report and two downloads.
+        c.find(Locator::Css("#tab-compare")).await.unwrap().send_keys("\u{E012}").await.unwrap();
+        assert_eq!(js(&c, "return document.getElementById('view-exercises').hidden").await, false);
+        let key = c.find(Locator::Css("#api-key")).await.unwrap();
+        key.send_keys(su::EDITOR).await.unwrap();
+        key.send_keys("\u{E004}").await.unwrap(); // Tab: the change event stores the key
+        c.find(Locator::Css("#x-doc-type")).await.unwrap().select_by_value("law").await.unwrap();
+        let count = c.find(Locator::Css("#x-count")).await.unwrap();
+        count.clear().await.unwrap();
+        count.send_keys("1").await.unwrap();
+        for kind in ["retriever-disagreement", "cite-check"] {
+            c.find(Locator::Css(&format!("input[name=kind][value={kind}]")))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        c.find(Locator::Css("#exercises-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "#exercises-result:not([hidden]) #kinds-table tbody tr").await;
+        let rows = js(&c, "return [...document.querySelectorAll('#kinds-table tbody tr td:first-child')].map(td => td.textContent)").await;
+        assert_eq!(rows, json!(["find-the-source", "normalization"]));
+        let href = js(&c, "return document.getElementById('dl-exercises').href").await;
+        assert!(href.as_str().unwrap().starts_with("blob:"), "{href}");
+        let name = js(&c, "return document.getElementById('dl-key').download").await;
+        assert_eq!(name, "key.html");
+        shot(&c, "exercises-fa.png").await;
         c.close().await.unwrap();
     });
 }

@@ -1,4 +1,4 @@
-//! The handlers, one file per area: search, cited answers, documents and passages, embeddings,
+//! The handlers, one file per area: search, cited answers, documents and passages, embeddings, exercises,
 //! operations (health, readiness, metrics, OpenAPI) and the web page's assets.
 //!
 //! Handlers parse and check input, call the library on a blocking thread through
@@ -8,6 +8,7 @@
 pub mod ask;
 pub mod documents;
 pub mod embeddings;
+pub mod exercises;
 pub mod ops;
 pub mod search;
 pub mod ui;
