@@ -235,6 +235,14 @@ fn build(
         let mut text = String::new();
         for s in sa.iter().cycle().skip(rot).take(sa.len()) {
             if text.len() + s.len() > 1200 {
+                if text.is_empty() {
+                    // One overlong sentence: keep its first 1200 bytes so no chunk is empty.
+                    let mut end = 1200;
+                    while !s.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.push_str(&s[..end]);
+                }
                 break;
             }
             text.push_str(s);

@@ -1,9 +1,11 @@
 //! Compares PDF text extraction candidates on the fixtures by word-order match
-//! (docs/BENCHMARKS.md, "PDF and DOCX ingestion"):
-//!   cargo run --release --features pdf-compare --example pdf_compare
+//! (docs/BENCHMARKS.md, "PDF and DOCX ingestion"): `scripts/pdf_compare.sh`, which first
+//! dumps `pdf-extract`'s text with `tools/pdf-dump` (its own workspace) and then runs
+//!   cargo run --example pdf_compare -- DUMP_DIR
 //! Candidates: envkb's own extraction over lopdf (positions, layout, repair), the
-//! `pdf-extract` crate, and lopdf's built-in `extract_text`; the two crates' text is
-//! scored as they give it and after envkb's line repair (`persian::repair_line`).
+//! `pdf-extract` crate (read from DUMP_DIR), and lopdf's built-in `extract_text`; the two
+//! crates' text is scored as they give it and after envkb's line repair
+//! (`persian::repair_line`).
 
 use std::path::Path;
 
@@ -43,11 +45,15 @@ fn lopdf_builtin(bytes: &[u8]) -> Result<String, String> {
     doc.extract_text(&pages).map_err(|e| e.to_string())
 }
 
-fn pdf_extract_crate(bytes: &[u8]) -> Result<String, String> {
-    std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
-        .map_err(|_| "panicked".to_string())?
-        .map(|pages| pages.join("\n"))
-        .map_err(|e| e.to_string())
+/// What `tools/pdf-dump` wrote for a fixture: its text, or the error it got.
+fn pdf_extract_dump(dump: &Path, stem: &str) -> Result<String, String> {
+    match std::fs::read_to_string(dump.join(format!("{stem}.pdf-extract.txt"))) {
+        Ok(text) => Ok(text),
+        Err(_) => Err(
+            std::fs::read_to_string(dump.join(format!("{stem}.pdf-extract.err")))
+                .unwrap_or_else(|_| "no dump: run scripts/pdf_compare.sh".into()),
+        ),
+    }
 }
 
 fn envkb_own(bytes: &[u8]) -> Result<String, String> {
@@ -63,16 +69,29 @@ fn envkb_own(bytes: &[u8]) -> Result<String, String> {
 }
 
 fn main() {
+    let Some(dump) = std::env::args().nth(1).map(std::path::PathBuf::from) else {
+        eprintln!(
+            "usage: pdf_compare DUMP_DIR (made by tools/pdf-dump; see scripts/pdf_compare.sh)"
+        );
+        std::process::exit(2);
+    };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pdf");
-    type Candidate = (&'static str, fn(&[u8]) -> Result<String, String>, bool);
-    let candidates: [Candidate; 5] = [
-        ("envkb (lopdf + own layout)", envkb_own, false),
-        ("pdf-extract", pdf_extract_crate, false),
-        ("pdf-extract + repair", pdf_extract_crate, true),
-        ("lopdf extract_text", lopdf_builtin, false),
-        ("lopdf extract_text + repair", lopdf_builtin, true),
-    ];
     let fixtures = ["fa-simple", "mixed", "en-two-column"];
+    let own = |bytes: &[u8], _: &str| envkb_own(bytes);
+    let lopdf = |bytes: &[u8], _: &str| lopdf_builtin(bytes);
+    let extract = |_: &[u8], stem: &str| pdf_extract_dump(&dump, stem);
+    type Candidate<'a> = (
+        &'static str,
+        &'a dyn Fn(&[u8], &str) -> Result<String, String>,
+        bool,
+    );
+    let candidates: [Candidate; 5] = [
+        ("envkb (lopdf + own layout)", &own, false),
+        ("pdf-extract 0.12", &extract, false),
+        ("pdf-extract 0.12 + repair", &extract, true),
+        ("lopdf 0.40 extract_text", &lopdf, false),
+        ("lopdf 0.40 extract_text + repair", &lopdf, true),
+    ];
     print!("| candidate |");
     for f in fixtures {
         print!(" {f}.pdf |");
@@ -84,7 +103,7 @@ fn main() {
             let bytes = std::fs::read(dir.join(format!("{f}.pdf"))).unwrap();
             let src =
                 source_words(&std::fs::read_to_string(dir.join(format!("src/{f}.md"))).unwrap());
-            match run(&bytes) {
+            match run(&bytes, f) {
                 Ok(text) => {
                     let text = if repair { repaired(&text) } else { text };
                     print!(" {:.1}% |", 100.0 * word_order_match(&src, &words(&text)));

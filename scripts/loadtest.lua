@@ -1,5 +1,6 @@
--- wrk script for scripts/loadtest.sh: mixed search traffic (Persian and English, three
--- retrievers) and a count of responses by status, summed over wrk's threads.
+-- wrk script for scripts/loadtest.sh: mixed traffic (searches in Persian and English with
+-- the three retrievers, and one cited answer in every four requests) and a count of
+-- responses by status, summed over wrk's threads.
 
 local queries = {
   "ماده ۶ بند د",
@@ -12,6 +13,13 @@ local queries = {
   "آلودگی هوا در شهرهای صنعتی",
 }
 local modes = { "hybrid", "hybrid", "semantic", "lexical" }
+local questions = {
+  "وظایف سازمان حفاظت محیط زیست در ماده ۶ چیست؟",
+  "What does ISO 14001 require for environmental aspects?",
+  "تفاهم نامه سازمان حفاظت محیط زیست و سازمان مدیریت صنعتی درباره چیست؟",
+  "How is an energy baseline set under ISO 50001?",
+  "پایش پساب صنعتی بر عهده کیست؟",
+}
 
 local function encode(s)
   return (s:gsub("[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end))
@@ -29,6 +37,11 @@ end
 
 function request()
   n = n + 1
+  if n % 4 == 0 then
+    local q = questions[((n / 4) % #questions) + 1]
+    return wrk.format("POST", "/api/ask", { ["Content-Type"] = "application/json" },
+      '{"question": "' .. q .. '"}')
+  end
   local q = queries[(n % #queries) + 1]
   local m = modes[(n % #modes) + 1]
   return wrk.format("GET", "/api/search?k=10&mode=" .. m .. "&q=" .. encode(q))

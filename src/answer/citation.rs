@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::lexical::LexicalHit;
 
 /// One numbered source of an answer: the passage and the exact span quoted from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     /// The number used by the `[n]` marker in the answer, from 1.
     pub n: usize,
@@ -25,6 +25,15 @@ pub struct Citation {
     /// Byte offsets of the quote in the stored chunk text (not in the source file).
     pub start: usize,
     pub end: usize,
+    /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
+    #[serde(
+        rename = "page",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::ingest::page_json"
+    )]
+    #[schema(value_type = Option<Object>)]
+    pub pages: Option<crate::ingest::PageSpan>,
 }
 
 impl Citation {
@@ -44,12 +53,13 @@ impl Citation {
             quote: quote.to_string(),
             start,
             end,
+            pages: hit.pages,
         })
     }
 }
 
 /// A passage shown for further reading, without a claim that it answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeeAlso {
     pub doc_id: String,
     pub chunk_id: String,

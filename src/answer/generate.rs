@@ -368,6 +368,7 @@ mod tests {
             quote: quote.into(),
             start: 0,
             end: quote.len(),
+            pages: None,
         }
     }
 

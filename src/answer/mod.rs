@@ -125,12 +125,13 @@ impl Default for AskOptions {
 }
 
 /// The answer, serialized exactly as the contract of `envkb ask --json` and the server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     /// Sentences each followed by `[n]`, or the "not found" message.
     pub answer: String,
     pub abstained: bool,
     /// The question's language, which is also the language of the "not found" message.
+    #[schema(value_type = String, example = "fa")]
     pub lang: Lang,
     pub citations: Vec<Citation>,
     /// Closest passages not cited (all of them when abstaining).
@@ -282,6 +283,10 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
     let terms = evidence::question_terms(analyzer, question);
     let mut candidates = evidence::candidates(&texts);
     let encoder = engine.encoder();
+    // Passage similarities come from the semantic retriever; an index built without
+    // vectors (indexed with --no-model, served with the model) has none, so the passages
+    // are embedded here instead of scoring every one as unrelated.
+    let mut passage_sims: Option<Vec<f32>> = None;
     let semantic = match (encoder, candidates.is_empty()) {
         (Some(enc), false) => {
             let q = enc.embed_queries(&[normalize_for_embedding(question)])?;
@@ -290,6 +295,14 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
                 .map(|c| normalize_for_embedding(&c.display))
                 .collect();
             let v = enc.embed_passages(&sentences)?;
+            if engine.vectors.is_none() {
+                let passages: Vec<String> = retrieved
+                    .hits
+                    .iter()
+                    .map(|h| crate::indexer::embedding_text(&h.hit.breadcrumb, &h.hit.text))
+                    .collect();
+                passage_sims = Some(evidence::cosines(&q[0], &enc.embed_passages(&passages)?));
+            }
             Some(evidence::cosines(&q[0], &v))
         }
         _ => None,
@@ -312,7 +325,8 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
         warning,
     };
     evidence::measure(&mut candidates, analyzer, &terms, semantic.as_deref());
-    evidence::rescore(&mut candidates, &ev.passage_similarities(), &opts.evidence);
+    let passage_sims = passage_sims.unwrap_or_else(|| ev.passage_similarities());
+    evidence::rescore(&mut candidates, &passage_sims, &opts.evidence);
     ev.candidates = candidates;
     Ok(ev)
 }

@@ -111,7 +111,16 @@ pub fn run(cli: &Cli, args: &AskArgs) -> anyhow::Result<()> {
     if !answer.citations.is_empty() {
         println!();
         for c in &answer.citations {
-            println!("[{}] {}  ({})", c.n, c.breadcrumb.join(" › "), c.chunk_id);
+            let page = c
+                .pages
+                .map(|p| format!(", {}", p.label()))
+                .unwrap_or_default();
+            println!(
+                "[{}] {}  ({}{page})",
+                c.n,
+                c.breadcrumb.join(" › "),
+                c.chunk_id
+            );
             println!(
                 "    «{}»",
                 c.quote.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -5,8 +5,9 @@ use super::output::print_json;
 use super::Cli;
 use crate::engine::Engine;
 use crate::ingest::PageSpan;
-use crate::lexical::{parse_query, Filters, LexicalHit};
-use crate::search::{Explain, Mode};
+use crate::lexical::{parse_query, Filters};
+use crate::search::json::{HitJson, Source};
+use crate::search::Mode;
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -34,81 +35,6 @@ pub struct SearchArgs {
     pub explain: bool,
 }
 
-/// One hit in the JSON contract.
-#[derive(Debug, Serialize)]
-pub struct HitJson<'a> {
-    pub rank: usize,
-    pub doc_id: &'a str,
-    pub chunk_id: &'a str,
-    pub title: &'a str,
-    pub breadcrumb: &'a [String],
-    pub snippet: &'a str,
-    pub highlights: &'a [(usize, usize)],
-    pub score: f32,
-    pub doc_type: &'a str,
-    pub lang: &'a str,
-    pub year: Option<u32>,
-    pub status: Option<&'a str>,
-    pub article: Option<&'a str>,
-    pub clause: Option<&'a str>,
-    pub start: u64,
-    pub end: u64,
-    pub source: &'a str,
-    pub matched_terms: &'a [String],
-    /// Source page of a PDF chunk: a number, or `[first, last]` when it spans pages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub explain: Option<&'a Explain>,
-}
-
-/// The `"page"` value of a hit: `12`, or `[12, 13]` for a chunk that spans pages.
-pub fn page_json(pages: Option<PageSpan>) -> Option<serde_json::Value> {
-    let p = pages?;
-    Some(if p.first == p.last {
-        serde_json::json!(p.first)
-    } else {
-        serde_json::json!([p.first, p.last])
-    })
-}
-
-/// The page as a citation shows it: "p. 12" or "pp. 12–13".
-pub fn page_label(pages: Option<PageSpan>) -> Option<String> {
-    let p = pages?;
-    Some(if p.first == p.last {
-        format!("p. {}", p.first)
-    } else {
-        format!("pp. {}–{}", p.first, p.last)
-    })
-}
-
-impl<'a> HitJson<'a> {
-    pub fn new(rank: usize, h: &'a LexicalHit) -> Self {
-        HitJson {
-            rank,
-            doc_id: &h.doc_id,
-            chunk_id: &h.chunk_id,
-            title: &h.title,
-            breadcrumb: &h.breadcrumb,
-            snippet: &h.snippet.text,
-            highlights: &h.snippet.highlights,
-            score: h.score,
-            doc_type: &h.doc_type,
-            lang: &h.lang,
-            year: h.year,
-            status: h.status.as_deref(),
-            article: h.article.as_deref(),
-            clause: h.clause.as_deref(),
-            start: h.start,
-            end: h.end,
-            source: &h.source,
-            matched_terms: &h.matched_terms,
-            page: page_json(h.pages),
-            explain: None,
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct SearchJson<'a> {
     query: &'a str,
@@ -116,7 +42,7 @@ struct SearchJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<&'a str>,
     filters: std::collections::BTreeMap<&'static str, String>,
-    hits: Vec<HitJson<'a>>,
+    hits: Vec<HitJson>,
 }
 
 pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
@@ -147,9 +73,9 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
                 .hits
                 .iter()
                 .enumerate()
-                .map(|(i, h)| HitJson {
-                    explain: args.explain.then_some(&h.explain),
-                    ..HitJson::new(i + 1, &h.hit)
+                .map(|(i, h)| {
+                    let explain = args.explain.then_some(&h.explain);
+                    HitJson::new(i + 1, &h.hit, explain, Source::Show)
                 })
                 .collect(),
         });
@@ -175,7 +101,7 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
             "    {}",
             h.snippet.marked("\x1b[1m", "\x1b[0m").replace('\n', " ")
         );
-        match page_label(h.pages) {
+        match h.pages.map(PageSpan::label) {
             Some(page) => println!("    {}, {page}", h.chunk_id),
             None => println!("    {}", h.chunk_id),
         }

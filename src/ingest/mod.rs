@@ -78,6 +78,24 @@ pub struct PageSpan {
 }
 
 impl PageSpan {
+    /// The page as search and answer JSON give it: `12`, or `[12, 13]` for a span.
+    pub fn json(self) -> serde_json::Value {
+        if self.first == self.last {
+            serde_json::json!(self.first)
+        } else {
+            serde_json::json!([self.first, self.last])
+        }
+    }
+
+    /// The page as a citation shows it: "p. 12" or "pp. 12–13".
+    pub fn label(self) -> String {
+        if self.first == self.last {
+            format!("p. {}", self.first)
+        } else {
+            format!("pp. {}–{}", self.first, self.last)
+        }
+    }
+
     /// The pages of `text[start..end]`, given the byte offsets where pages start.
     pub fn of(page_starts: &[usize], start: usize, end: usize) -> Option<PageSpan> {
         if page_starts.is_empty() {
@@ -88,6 +106,31 @@ impl PageSpan {
             first: page_at(start),
             last: page_at(end.saturating_sub(1).max(start)),
         })
+    }
+}
+
+/// Serde for an optional [`PageSpan`] in the form search and answer JSON use: `12`, or
+/// `[12, 13]` for a span (`#[serde(with = "crate::ingest::page_json")]`).
+pub mod page_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::PageSpan;
+
+    pub fn serialize<S: Serializer>(pages: &Option<PageSpan>, s: S) -> Result<S::Ok, S::Error> {
+        pages.map(PageSpan::json).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PageSpan>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            One(u32),
+            Span([u32; 2]),
+        }
+        Ok(Option::<Form>::deserialize(d)?.map(|f| match f {
+            Form::One(p) => PageSpan { first: p, last: p },
+            Form::Span([first, last]) => PageSpan { first, last },
+        }))
     }
 }
 

@@ -6,6 +6,7 @@
 //! encoder and the vector store are passed in.
 
 pub mod fusion;
+pub mod json;
 
 use serde::Serialize;
 
@@ -31,7 +32,7 @@ pub enum Mode {
 }
 
 /// Nearest chunks to a query vector, filters applied. Implemented by the vector store.
-pub trait VectorIndex {
+pub trait VectorIndex: Sync {
     /// Up to `k` (chunk id, cosine) pairs, best first, among chunks that pass `filters`.
     fn nearest(&self, query: &[f32], k: usize, filters: &Filters) -> Vec<(String, f32)>;
 }
@@ -56,7 +57,7 @@ impl Default for HybridConfig {
 }
 
 /// Why each hit ranked where it did.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Explain {
     pub lexical_rank: Option<usize>,
     pub lexical_score: Option<f32>,
@@ -116,24 +117,43 @@ impl Retriever<'_> {
         mode: Mode,
         depth: usize,
     ) -> Result<(Ranked, Ranked), SearchError> {
-        let lexical = if mode == Mode::Semantic {
-            Vec::new()
-        } else {
+        let lexical_side = || -> Result<Ranked, SearchError> {
+            if mode == Mode::Semantic {
+                return Ok(Vec::new());
+            }
             match self.lexical.search(query, filters, depth) {
-                Ok(hits) => hits.into_iter().map(|h| (h.chunk_id, h.score)).collect(),
+                Ok(hits) => Ok(hits.into_iter().map(|h| (h.chunk_id, h.score)).collect()),
                 // A question of only common words still has a meaning to embed.
-                Err(LexicalError::Query(_)) if mode == Mode::Hybrid => Vec::new(),
-                Err(e) => return Err(e.into()),
+                Err(LexicalError::Query(_)) if mode == Mode::Hybrid => Ok(Vec::new()),
+                Err(e) => Err(e.into()),
             }
         };
-        let mut semantic = match (&self.semantic, mode) {
-            (Some(s), Mode::Semantic | Mode::Hybrid) => {
-                let text = normalize_for_embedding(&query.positive_text());
-                let v = s.encoder.embed_queries(&[text])?;
-                s.vectors.nearest(&v[0], depth, filters)
+        let semantic_side = || -> Result<Ranked, SearchError> {
+            match (&self.semantic, mode) {
+                (Some(s), Mode::Semantic | Mode::Hybrid) => {
+                    let text = normalize_for_embedding(&query.positive_text());
+                    let v = s.encoder.embed_queries(&[text])?;
+                    Ok(s.vectors.nearest(&v[0], depth, filters))
+                }
+                _ => Ok(Vec::new()),
             }
-            _ => Vec::new(),
         };
+        // In hybrid mode the two sides are independent: the lexical search runs on its own
+        // thread while the query is embedded, so a query costs the slower side, not the sum
+        // (the scale bench in docs/BENCHMARKS.md measures the difference).
+        let (lexical, semantic) = if mode == Mode::Hybrid && self.semantic.is_some() {
+            std::thread::scope(|scope| {
+                let lex = scope.spawn(lexical_side);
+                let sem = semantic_side();
+                let lex = lex
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (lex, sem)
+            })
+        } else {
+            (lexical_side(), semantic_side())
+        };
+        let (lexical, mut semantic) = (lexical?, semantic?);
         // `+word` and `-word` are promises about the text: semantic hits must keep them too,
         // so they are limited to chunks that satisfy the query lexically.
         let constrained = query

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::lexical::{DocEntry, LexicalHit};
-use crate::search::{Explain, Mode};
+use crate::search::json::HitJson;
+use crate::search::Mode;
 
 /// Query parameters of `GET /api/search` (documentation; parsed by the handler).
 #[derive(Debug, IntoParams)]
@@ -27,84 +28,6 @@ pub struct SearchParams {
     filter: Option<Vec<String>>,
     /// true to add each hit's explain data (ranks and scores of both retrievers).
     explain: Option<bool>,
-}
-
-/// Why a hit ranked where it did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExplainJson {
-    pub lexical_rank: Option<usize>,
-    pub lexical_score: Option<f32>,
-    pub semantic_rank: Option<usize>,
-    pub semantic_score: Option<f32>,
-    pub fused_score: f32,
-    pub matched_terms: Vec<String>,
-}
-
-impl From<&Explain> for ExplainJson {
-    fn from(e: &Explain) -> Self {
-        ExplainJson {
-            lexical_rank: e.lexical_rank,
-            lexical_score: e.lexical_score,
-            semantic_rank: e.semantic_rank,
-            semantic_score: e.semantic_score,
-            fused_score: e.fused_score,
-            matched_terms: e.matched_terms.clone(),
-        }
-    }
-}
-
-/// One search hit.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HitJson {
-    pub rank: usize,
-    pub doc_id: String,
-    pub chunk_id: String,
-    pub title: String,
-    /// Title, headings and legal markers down to this passage.
-    pub breadcrumb: Vec<String>,
-    /// An excerpt of the passage.
-    pub snippet: String,
-    /// Byte ranges `[start, end)` of `snippet` (UTF-8) that matched the query.
-    #[schema(value_type = Vec<Vec<usize>>)]
-    pub highlights: Vec<[usize; 2]>,
-    pub score: f32,
-    pub doc_type: String,
-    pub lang: String,
-    pub year: Option<u32>,
-    pub status: Option<String>,
-    pub article: Option<String>,
-    pub clause: Option<String>,
-    /// Byte span of the passage in its document's text.
-    pub start: u64,
-    pub end: u64,
-    pub matched_terms: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub explain: Option<ExplainJson>,
-}
-
-impl HitJson {
-    pub fn new(rank: usize, h: &LexicalHit, explain: Option<&Explain>) -> HitJson {
-        HitJson {
-            rank,
-            doc_id: h.doc_id.clone(),
-            chunk_id: h.chunk_id.clone(),
-            title: h.title.clone(),
-            breadcrumb: h.breadcrumb.clone(),
-            snippet: h.snippet.text.clone(),
-            highlights: h.snippet.highlights.iter().map(|&(s, e)| [s, e]).collect(),
-            score: h.score,
-            doc_type: h.doc_type.clone(),
-            lang: h.lang.clone(),
-            year: h.year,
-            status: h.status.clone(),
-            article: h.article.clone(),
-            clause: h.clause.clone(),
-            start: h.start,
-            end: h.end,
-            matched_terms: h.matched_terms.clone(),
-            explain: explain.map(ExplainJson::from),
-        }
-    }
 }
 
 /// The answer to `GET /api/search`.
@@ -178,6 +101,10 @@ pub struct ChunkJson {
     /// Byte span of the passage in its document's text.
     pub start: u64,
     pub end: u64,
+    /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub page: Option<serde_json::Value>,
 }
 
 impl From<LexicalHit> for ChunkJson {
@@ -197,6 +124,7 @@ impl From<LexicalHit> for ChunkJson {
             note: h.note,
             start: h.start,
             end: h.end,
+            page: h.pages.map(crate::ingest::PageSpan::json),
         }
     }
 }

@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Role;
+use crate::answer::{AnswerError, LlmError};
 use crate::embed::EmbedError;
+use crate::exercises::ExercisesError;
 use crate::ingest::IngestError;
 use crate::lexical::LexicalError;
 use crate::search::SearchError;
@@ -174,6 +176,59 @@ impl From<EmbedError> for ApiError {
             EmbedError::EmptyInput { .. } => ApiError::InvalidInput(e.to_string()),
             EmbedError::Busy { .. } => ApiError::Busy(e.to_string()),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A question the asker must fix is a 422; everything else maps as its cause does.
+impl From<AnswerError> for ApiError {
+    fn from(e: AnswerError) -> Self {
+        match e {
+            AnswerError::EmptyQuestion
+            | AnswerError::QuestionTooLong { .. }
+            | AnswerError::NotAQuestion(_) => ApiError::InvalidInput(e.to_string()),
+            AnswerError::Search(e) => e.into(),
+            AnswerError::Embed(e) => e.into(),
+            AnswerError::Lexical(e) => e.into(),
+            AnswerError::InvalidCitations(_) => ApiError::Internal(e.to_string()),
+            AnswerError::Llm(e) => e.into(),
+        }
+    }
+}
+
+/// The language model: a bad chat request is the caller's (422); an endpoint that fails
+/// is a 503 whose detail (the endpoint's address) stays in the log.
+impl From<LlmError> for ApiError {
+    fn from(e: LlmError) -> Self {
+        match e {
+            LlmError::BadRequest(_) | LlmError::PromptTooLong { .. } => {
+                ApiError::InvalidInput(e.to_string())
+            }
+            LlmError::Unreachable { .. } | LlmError::Remote { .. } => {
+                tracing::warn!("language model endpoint failed: {e}");
+                ApiError::Unavailable("the language model did not answer; retry later".into())
+            }
+            LlmError::Config(_) | LlmError::Model { .. } | LlmError::Generation(_) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+/// Exercise generation: a scope with nothing in it is the trainer's to fix; kinds that
+/// need the model are unavailable without it.
+impl From<ExercisesError> for ApiError {
+    fn from(e: ExercisesError) -> Self {
+        match e {
+            ExercisesError::NoSemantic(_) => ApiError::Unavailable(e.to_string()),
+            ExercisesError::EmptyScope { .. } => ApiError::InvalidInput(e.to_string()),
+            ExercisesError::Search(e) => e.into(),
+            ExercisesError::Answer(e) => e.into(),
+            ExercisesError::Lexical(e) => e.into(),
+            // The route checks scope and count first, in the API's own words.
+            ExercisesError::NoScope | ExercisesError::BadCount(_) => {
+                ApiError::InvalidInput(e.to_string())
+            }
         }
     }
 }

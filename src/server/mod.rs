@@ -38,6 +38,11 @@ pub fn router(state: AppState) -> Router {
     let limits = *state.limits();
     let reads = Router::new()
         .route("/api/search", get(routes::search::search))
+        .route("/api/ask", axum::routing::post(routes::ask::ask))
+        .route(
+            "/api/ask/stream",
+            axum::routing::post(routes::ask::ask_stream),
+        )
         .route("/api/documents", get(routes::documents::list))
         .route("/api/documents/{*id}", get(routes::documents::get))
         .route("/api/chunks/{*id}", get(routes::documents::chunk))
@@ -63,6 +68,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/documents/{*id}",
             axum::routing::delete(routes::documents::delete),
+        )
+        .route(
+            "/api/exercises",
+            axum::routing::post(routes::exercises::exercises),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

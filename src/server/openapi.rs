@@ -18,6 +18,9 @@ use super::routes;
     ),
     paths(
         routes::search::search,
+        routes::ask::ask,
+        routes::ask::ask_stream,
+        routes::exercises::exercises,
         routes::documents::list,
         routes::documents::get,
         routes::documents::upload,
@@ -30,7 +33,9 @@ use super::routes;
         routes::ops::metrics,
         routes::ops::openapi,
     ),
-    components(schemas(ErrorBody, dto::SearchResponse, dto::HitJson, dto::ExplainJson,
+    components(schemas(ErrorBody, dto::SearchResponse, routes::ask::AskRequest,
+        routes::exercises::ExercisesRequest, routes::exercises::ExercisesResponse,
+        crate::answer::Answer, crate::answer::Citation, crate::answer::SeeAlso, crate::search::json::HitJson, crate::search::Explain,
         dto::DocumentList, dto::DocumentJson, dto::DocumentDetail, dto::ChunkJson,
         dto::UploadResponse, dto::DeleteResponse, dto::EmbeddingRequest, dto::EmbeddingInput,
         dto::EmbeddingResponse, dto::EmbeddingData, dto::EmbeddingUsage, dto::Health,
@@ -38,9 +43,11 @@ use super::routes;
     modifiers(&Security),
     tags(
         (name = "search", description = "Hybrid retrieval"),
+        (name = "ask", description = "Short answers that cite their sources, or \"not found in the sources\""),
         (name = "documents", description = "Documents and passages; uploads and deletes need the editor role"),
         (name = "embeddings", description = "The encoder, OpenAI-compatible"),
         (name = "chat", description = "The local language model (serve --llm-gguf), OpenAI-compatible"),
+        (name = "exercises", description = "Trainer exercise sets with answer keys; needs the editor role"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

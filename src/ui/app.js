@@ -1,4 +1,4 @@
-// envkb page: search, compare retrievers, documents. No framework, no network beyond this
+// envkb page: search, cited answers, compare retrievers, exercises, documents. No framework, no network beyond this
 // server. User text is always inserted as text (never as HTML) and marked dir="auto" so
 // Persian, English and digits keep their order.
 "use strict";
@@ -11,8 +11,38 @@ const STRINGS = {
     apiKey: "کلید API",
     views: "بخش‌ها",
     tabSearch: "جستجو",
+    tabAsk: "پرسش",
     tabCompare: "مقایسهٔ روش‌ها",
     tabDocs: "اسناد",
+    tabExercises: "تمرین‌ها",
+    exercisesHint: "یک مجموعه تمرین با کلید پاسخ از همین اسناد بسازید. به کلید ویرایشگر نیاز دارد و ممکن است یک دقیقه طول بکشد.",
+    topic: "موضوع",
+    count: "تعداد از هر نوع",
+    handoutLang: "زبان برگه",
+    format: "قالب",
+    kinds: "انواع تمرین",
+    kindFind: "یافتن منبع",
+    kindDisagree: "اختلاف روش‌های بازیابی",
+    kindCite: "بررسی ارجاع",
+    kindNorm: "یکسان‌سازی نوشتار",
+    makeSet: "ساخت مجموعه",
+    dlExercises: "دریافت برگهٔ تمرین",
+    dlKey: "دریافت کلید پاسخ",
+    kindsCaption: "گزارش ساخت",
+    written: "نوشته‌شده",
+    droppedCol: "کنارگذاشته در اعتبارسنجی",
+    making: "در حال ساخت و اعتبارسنجی تمرین‌ها…",
+    made: (n, d) => `${n.toLocaleString("fa")} تمرین ساخته شد؛ ${d.toLocaleString("fa")} مورد در اعتبارسنجی کنار رفت.`,
+    askLabel: "پرسش خود را به فارسی یا انگلیسی بنویسید",
+    askButton: "بپرس",
+    askHint: "پاسخ فقط از منابع ساخته می‌شود و هر جمله به منبعش ارجاع می‌دهد؛ برای دیدن متن منبع روی [n] بزنید.",
+    sources: "منابع",
+    seeAlso: "بیشتر بخوانید",
+    asking: "در حال یافتن پاسخ در منابع…",
+    answered: (n) => `پاسخ با ${n.toLocaleString("fa")} ارجاع`,
+    abstained: "پاسخ در منابع نبود؛ نزدیک‌ترین بخش‌ها در «بیشتر بخوانید» آمده‌اند.",
+    openCitation: (n) => `نمایش منبع ${n.toLocaleString("fa")}`,
+    page: (p) => `ص. ${p}`,
     searchLabel: "چه چیزی را می‌جویید؟",
     searchButton: "جستجو",
     filters: "فیلترها",
@@ -66,8 +96,38 @@ const STRINGS = {
     apiKey: "API key",
     views: "Views",
     tabSearch: "Search",
+    tabAsk: "Ask",
     tabCompare: "Compare retrievers",
     tabDocs: "Documents",
+    tabExercises: "Exercises",
+    exercisesHint: "Make an exercise set with its answer key from these documents. Needs an editor key and may take a minute.",
+    topic: "Topic",
+    count: "Items of each kind",
+    handoutLang: "Handout language",
+    format: "Format",
+    kinds: "Kinds",
+    kindFind: "Find the source",
+    kindDisagree: "Retriever disagreement",
+    kindCite: "Cite check",
+    kindNorm: "Normalization",
+    makeSet: "Make the set",
+    dlExercises: "Download the handout",
+    dlKey: "Download the key",
+    kindsCaption: "How generation went",
+    written: "Written",
+    droppedCol: "Dropped by validation",
+    making: "Making and validating the exercises…",
+    made: (n, d) => `${n} exercises made; ${d} dropped by validation.`,
+    askLabel: "Ask a question in Persian or English",
+    askButton: "Ask",
+    askHint: "Answers are built only from the sources and every sentence cites one; press [n] to read the source.",
+    sources: "Sources",
+    seeAlso: "See also",
+    asking: "Looking for the answer in the sources…",
+    answered: (n) => `Answer with ${n} citation${n === 1 ? "" : "s"}`,
+    abstained: "The sources do not answer this; the closest passages are under “See also”.",
+    openCitation: (n) => `Show source ${n}`,
+    page: (p) => `p. ${p}`,
     searchLabel: "What are you looking for?",
     searchButton: "Search",
     filters: "Filters",
@@ -273,8 +333,12 @@ async function runSearch(event) {
 
 // ---- passage dialog -----------------------------------------------------------------
 
-/** Opens a passage; `quote` (exact text from the passage) is highlighted when given. */
-async function openPassage(chunkId, quote) {
+/**
+ * Opens a passage. `span` highlights the cited quote: `{start, end}` are UTF-8 byte
+ * offsets into the stored passage text (as citations give them), so a quote that occurs
+ * twice is marked where it was cited.
+ */
+async function openPassage(chunkId, span) {
   const dialog = $("passage");
   $("passage-title").textContent = t("loading");
   $("passage-crumb").textContent = "";
@@ -286,10 +350,11 @@ async function openPassage(chunkId, quote) {
     $("passage-crumb").textContent = c.breadcrumb.join(" › ");
     const box = $("passage-text");
     box.setAttribute("lang", c.lang);
-    const at = quote ? c.text.indexOf(quote) : -1;
-    if (at >= 0) {
-      const mark = el("mark", { class: "quote" }, quote);
-      box.replaceChildren(c.text.slice(0, at), mark, c.text.slice(at + quote.length));
+    const bytes = new TextEncoder().encode(c.text);
+    if (span && span.start < span.end && span.end <= bytes.length) {
+      const dec = new TextDecoder();
+      const mark = el("mark", { class: "quote" }, dec.decode(bytes.slice(span.start, span.end)));
+      box.replaceChildren(dec.decode(bytes.slice(0, span.start)), mark, dec.decode(bytes.slice(span.end)));
       mark.scrollIntoView({ block: "center" });
     } else {
       box.replaceChildren(c.text);
@@ -297,6 +362,116 @@ async function openPassage(chunkId, quote) {
     box.focus();
   } catch (err) {
     $("passage-title").textContent = t("errorPrefix") + err.message;
+  }
+}
+
+// ---- ask ----------------------------------------------------------------------------
+
+/** The answer text with each [n] marker as a button that opens citation n. */
+function answerWithMarkers(text, citations) {
+  const frag = document.createDocumentFragment();
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  let at = 0;
+  for (const m of text.matchAll(/\[(\d+)\]/g)) {
+    const c = byN.get(Number(m[1]));
+    if (!c) continue;
+    frag.append(text.slice(at, m.index));
+    frag.append(el("button", {
+      type: "button",
+      class: "cite",
+      "data-n": String(c.n),
+      "aria-label": t("openCitation", c.n),
+      onclick: () => openPassage(c.chunk_id, c),
+    }, `[${c.n}]`));
+    at = m.index + m[0].length;
+  }
+  frag.append(text.slice(at));
+  return frag;
+}
+
+function pageLabel(page) {
+  if (page === undefined || page === null) return "";
+  return " · " + t("page", Array.isArray(page) ? page.join("–") : page);
+}
+
+function renderAnswer(a) {
+  $("answer").hidden = false;
+  const text = $("answer-text");
+  text.setAttribute("lang", a.lang);
+  text.replaceChildren(answerWithMarkers(a.answer, a.citations));
+  $("citations").replaceChildren(...a.citations.map((c) =>
+    el("li", { "data-n": String(c.n) },
+      el("button", { type: "button", class: "secondary", dir: "auto", onclick: () => openPassage(c.chunk_id, c) },
+        `[${c.n}] ${c.breadcrumb.join(" › ")}`),
+      el("span", { class: "hint", dir: "ltr" }, ` ${c.chunk_id}${pageLabel(c.page)}`),
+      el("blockquote", { dir: "auto" }, c.quote))));
+  $("citations-title").hidden = a.citations.length === 0;
+  $("see-also").replaceChildren(...a.see_also.map((s) =>
+    el("li", {},
+      el("button", { type: "button", class: "secondary", dir: "auto", onclick: () => openPassage(s.chunk_id) },
+        s.breadcrumb.join(" › ")))));
+  $("see-also-title").hidden = a.see_also.length === 0;
+  setStatus("ask-status", () => (a.abstained ? t("abstained") : t("answered", a.citations.length)));
+}
+
+/** Reads a Server-Sent Events body, calling `onEvent(name, data)` for each event. */
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const dec = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += dec.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let name = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data += line.slice(5).trimStart();
+      }
+      if (data) onEvent(name, JSON.parse(data));
+    }
+  }
+}
+
+async function runAsk(event) {
+  event.preventDefault();
+  const question = $("question").value.trim();
+  if (!question) return;
+  $("answer").hidden = true;
+  $("answer-text").replaceChildren();
+  setStatus("ask-status", () => t("asking"));
+  const headers = new Headers({ "Content-Type": "application/json" });
+  const key = sessionStorage.getItem("envkb.key");
+  if (key) headers.set("Authorization", `Bearer ${key}`);
+  try {
+    const response = await fetch("/api/ask/stream", {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ question }),
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.message || `HTTP ${response.status}`);
+    }
+    let failure = null;
+    await readEvents(response, (name, data) => {
+      if (name === "delta") {
+        $("answer").hidden = false;
+        $("answer-text").append(data.text);
+      } else if (name === "done") {
+        renderAnswer(data.answer);
+      } else if (name === "error") {
+        failure = data.message;
+      }
+    });
+    if (failure) throw new Error(failure);
+  } catch (err) {
+    setStatus("ask-status", err.message, true);
   }
 }
 
@@ -399,6 +574,52 @@ async function deleteDocument(id) {
   }
 }
 
+// ---- exercises (trainers) -----------------------------------------------------------
+
+const MIME = { html: "text/html", md: "text/markdown", jsonl: "application/x-ndjson" };
+let downloadUrls = [];
+
+async function makeExercises(event) {
+  event.preventDefault();
+  const body = {
+    count: Number($("x-count").value) || 3,
+    lang: $("x-lang").value,
+    format: $("x-format").value,
+    kinds: [...document.querySelectorAll('input[name="kind"]:checked')].map((k) => k.value),
+  };
+  const topic = $("x-topic").value.trim();
+  const docType = $("x-doc-type").value;
+  if (topic) body.topic = topic;
+  if (docType) body.doc_type = docType;
+  $("exercises-result").hidden = true;
+  setStatus("exercises-status", () => t("making"));
+  try {
+    const r = await api("/api/exercises", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    for (const u of downloadUrls) URL.revokeObjectURL(u);
+    const type = `${MIME[r.format] || "text/plain"};charset=utf-8`;
+    downloadUrls = [r.exercises, r.key].map((text) => URL.createObjectURL(new Blob([text], { type })));
+    const dlEx = $("dl-exercises");
+    const dlKey = $("dl-key");
+    dlEx.href = downloadUrls[0];
+    dlEx.download = `exercises.${r.format}`;
+    dlKey.href = downloadUrls[1];
+    dlKey.download = `key.${r.format}`;
+    $("kinds-table").tBodies[0].replaceChildren(...r.kinds.map((k) =>
+      el("tr", {},
+        el("td", { dir: "ltr" }, k.kind),
+        el("td", {}, `${k.written} / ${k.requested}`),
+        el("td", { dir: "auto" }, String(k.dropped) + (k.note ? ` (${k.note})` : "")))));
+    $("exercises-result").hidden = false;
+    setStatus("exercises-status", () => t("made", r.items, r.dropped));
+  } catch (err) {
+    setStatus("exercises-status", err.message, true);
+  }
+}
+
 // ---- tabs ---------------------------------------------------------------------------
 
 function selectTab(tab) {
@@ -445,7 +666,9 @@ document.addEventListener("DOMContentLoaded", () => {
     tab.addEventListener("keydown", tabKeys);
   }
   $("search-form").addEventListener("submit", runSearch);
+  $("ask-form").addEventListener("submit", runAsk);
+  $("exercises-form").addEventListener("submit", makeExercises);
   $("compare-form").addEventListener("submit", runCompare);
   $("upload-form").addEventListener("submit", uploadDocument);
-  window.envkb = { openPassage, setLang };
+  window.envkb = { openPassage, setLang, renderAnswer };
 });

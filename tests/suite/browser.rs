@@ -109,7 +109,7 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
 }
 
 #[test]
-fn the_page_searches_in_persian_right_to_left_in_a_real_browser() {
+fn the_page_searches_and_answers_in_persian_right_to_left_in_a_real_browser() {
     let ws = Workspace::new();
     let models = models_dir();
     cli_json(
@@ -216,16 +216,71 @@ fn the_page_searches_in_persian_right_to_left_in_a_real_browser() {
         assert!(overflow.as_i64().unwrap() <= 0, "horizontal overflow at phone width: {overflow}");
         shot(&c, "search-phone-fa.png").await;
 
-        // Compare view, reached with the keyboard.
+        // Ask view, reached with the keyboard: a Persian question, a cited answer, and
+        // the citation marker opens the passage with the quote highlighted.
         c.find(Locator::Css("#tab-search")).await.unwrap().send_keys("\u{E012}").await.unwrap();
-        assert_eq!(js(&c, "return document.getElementById('view-compare').hidden").await, false, "ArrowLeft moves to the next tab in RTL");
+        assert_eq!(js(&c, "return document.getElementById('view-ask').hidden").await, false, "ArrowLeft moves to the next tab in RTL");
         c.set_window_size(1280, 900).await.unwrap();
+        let question = c.find(Locator::Css("#question")).await.unwrap();
+        question.send_keys("تهیه معیارهای پایش پساب وظیفه کیست؟\u{E007}").await.unwrap();
+        let marker = wait_for(&c, "#answer-text button.cite").await;
+        let answer = js(&c, "return document.getElementById('answer-text').textContent").await;
+        assert!(answer.as_str().unwrap().contains("پایش پساب"), "{answer}");
+        assert_eq!(js(&c, "return getComputedStyle(document.getElementById('answer-text')).direction").await, "rtl");
+        let quote = js(&c, "return document.querySelector('#citations li blockquote').textContent").await;
+        shot(&c, "ask-fa.png").await;
+        marker.click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let marked = js(&c, "const m = document.querySelector('#passage[open] #passage-text mark.quote'); return m ? m.textContent : ''").await;
+            if !marked.as_str().unwrap().is_empty() {
+                assert_eq!(marked, quote, "the highlighted text is the cited quote");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the cited passage never opened with its quote marked");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        shot(&c, "ask-citation-fa.png").await;
+        c.find(Locator::Css("#passage-close")).await.unwrap().click().await.unwrap();
+
+        // Compare view, the next tab.
+        c.find(Locator::Css("#tab-ask")).await.unwrap().send_keys("\u{E012}").await.unwrap();
+        assert_eq!(js(&c, "return document.getElementById('view-compare').hidden").await, false);
         let cq = c.find(Locator::Css("#cq")).await.unwrap();
         cq.send_keys("آموزش مدیران صنایع\u{E007}").await.unwrap();
         for col in ["#cmp-lexical li", "#cmp-semantic li", "#cmp-hybrid li"] {
             wait_for(&c, col).await;
         }
         shot(&c, "compare-fa.png").await;
+
+        // Trainer page: with an editor key, a small set from the law documents comes back
+        // with its report and two downloads.
+        c.find(Locator::Css("#tab-compare")).await.unwrap().send_keys("\u{E012}").await.unwrap();
+        assert_eq!(js(&c, "return document.getElementById('view-exercises').hidden").await, false);
+        let key = c.find(Locator::Css("#api-key")).await.unwrap();
+        key.send_keys(su::EDITOR).await.unwrap();
+        key.send_keys("\u{E004}").await.unwrap(); // Tab: the change event stores the key
+        c.find(Locator::Css("#x-doc-type")).await.unwrap().select_by_value("law").await.unwrap();
+        let count = c.find(Locator::Css("#x-count")).await.unwrap();
+        count.clear().await.unwrap();
+        count.send_keys("1").await.unwrap();
+        for kind in ["retriever-disagreement", "cite-check"] {
+            c.find(Locator::Css(&format!("input[name=kind][value={kind}]")))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        c.find(Locator::Css("#exercises-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "#exercises-result:not([hidden]) #kinds-table tbody tr").await;
+        let rows = js(&c, "return [...document.querySelectorAll('#kinds-table tbody tr td:first-child')].map(td => td.textContent)").await;
+        assert_eq!(rows, json!(["find-the-source", "normalization"]));
+        let href = js(&c, "return document.getElementById('dl-exercises').href").await;
+        assert!(href.as_str().unwrap().starts_with("blob:"), "{href}");
+        let name = js(&c, "return document.getElementById('dl-key').download").await;
+        assert_eq!(name, "key.html");
+        shot(&c, "exercises-fa.png").await;
         c.close().await.unwrap();
     });
 }

@@ -72,6 +72,36 @@ fn serve_searches_uploads_and_keeps_uploads_across_a_graceful_restart() {
     assert_eq!(v["hits"][0]["doc_id"], "fa/sample-law");
     assert_eq!(v["hits"][0]["clause"], "د");
 
+    // A cited answer over HTTP, whole and streamed: the stream ends with the same answer.
+    let question = r#"{"question": "تهیه معیارهای پایش پساب وظیفه کیست؟"}"#;
+    let (st, body) = su::post_json(&s, "/api/ask", Some(READER), question);
+    assert_eq!(st, 200, "{body}");
+    let answer = su::json(&body);
+    assert_eq!(answer["abstained"], false, "{answer}");
+    assert_eq!(answer["lang"], "fa");
+    assert!(
+        answer["answer"].as_str().unwrap().contains("[1]"),
+        "{answer}"
+    );
+    let cited = &answer["citations"][0];
+    let (_, chunk) = get(
+        &s,
+        &format!("/api/chunks/{}", enc(cited["chunk_id"].as_str().unwrap())),
+        Some(READER),
+    );
+    let stored = su::json(&chunk)["text"].as_str().unwrap().to_string();
+    let span = cited["start"].as_u64().unwrap() as usize..cited["end"].as_u64().unwrap() as usize;
+    assert_eq!(&stored[span], cited["quote"].as_str().unwrap());
+    let (st, stream) = su::post_json(&s, "/api/ask/stream", Some(READER), question);
+    assert_eq!(st, 200, "{stream}");
+    let done = stream
+        .split("\n\n")
+        .find(|e| e.starts_with("event: done") || e.contains("\nevent: done"))
+        .and_then(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(su::json)
+        .unwrap_or_else(|| panic!("no done event in {stream}"));
+    assert_eq!(done["answer"], answer);
+
     // An editor uploads; the document is searchable lexically and semantically at once.
     let (st, body) = upload(&s, EDITOR, "pasmand-bimarestani.md", UPLOAD.as_bytes());
     assert_eq!(st, 201, "{body}");
@@ -85,6 +115,20 @@ fn serve_searches_uploads_and_keeps_uploads_across_a_graceful_restart() {
     assert!(
         doc_ids(&v).contains(&"pasmand-bimarestani".to_string()),
         "{v}"
+    );
+
+    // ... and answerable at once.
+    let (st, body) = su::post_json(
+        &s,
+        "/api/ask",
+        Some(READER),
+        r#"{"question": "پسماند عفونی بیمارستان چگونه بی‌خطر می‌شود؟"}"#,
+    );
+    assert_eq!(st, 200, "{body}");
+    let answer = su::json(&body);
+    assert_eq!(
+        answer["citations"][0]["doc_id"], "pasmand-bimarestani",
+        "{answer}"
     );
 
     // A second upload is in flight when SIGTERM arrives: it completes, then the server stops.

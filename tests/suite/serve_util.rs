@@ -159,6 +159,16 @@ pub fn upload(s: &Served, key: &str, name: &str, bytes: &[u8]) -> (u16, String) 
     )
 }
 
+pub fn post_json(s: &Served, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+    let mut req = agent()
+        .post(&s.url(path))
+        .header("Content-Type", "application/json");
+    if let Some(k) = key {
+        req = req.header("Authorization", &format!("Bearer {k}"));
+    }
+    read(req.send(body))
+}
+
 pub fn get(s: &Served, path: &str, key: Option<&str>) -> (u16, String) {
     let mut req = agent().get(&s.url(path));
     if let Some(k) = key {

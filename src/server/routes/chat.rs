@@ -45,13 +45,13 @@ pub async fn completions(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<ChatRequest>,
 ) -> Result<Response, ApiError> {
-    let max_tokens = checked_request(&req).map_err(api_error)?;
+    let max_tokens = checked_request(&req).map_err(ApiError::from)?;
     let llm = local_model(&state)?;
     if !req.stream {
         let reply = state
             .with_engine(move |_| serve_chat(local(&llm)?, &req))
             .await?
-            .map_err(api_error)?;
+            .map_err(ApiError::from)?;
         return Ok(Json(reply).into_response());
     }
     // Same gate as `with_engine`, but the response starts before the work ends.
@@ -88,7 +88,7 @@ pub async fn completions(
     started
         .await
         .map_err(|_| ApiError::Internal("the generating thread ended early".into()))?
-        .map_err(api_error)?;
+        .map_err(ApiError::from)?;
     let mut response = Body::from_stream(ChunkStream(rx)).into_response();
     let h = response.headers_mut();
     h.insert(
@@ -118,19 +118,10 @@ fn local(llm: &Llm) -> Result<&LocalModel, LlmError> {
         .ok_or_else(|| LlmError::Generation("the chat model is not a local one".into()))
 }
 
-fn api_error(e: LlmError) -> ApiError {
-    match e {
-        LlmError::BadRequest(_) | LlmError::PromptTooLong { .. } => {
-            ApiError::InvalidInput(e.to_string())
-        }
-        other => ApiError::Internal(other.to_string()),
-    }
-}
-
 /// The pieces the generating thread sends, as a response body stream.
 struct ChunkStream(mpsc::Receiver<Bytes>);
 
-impl futures_core::Stream for ChunkStream {
+impl futures_util::Stream for ChunkStream {
     type Item = Result<Bytes, std::convert::Infallible>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

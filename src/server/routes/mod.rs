@@ -1,13 +1,16 @@
-//! The handlers, one file per area: search, documents and passages, embeddings, chat
-//! completions from the local language model, operations (health, readiness, metrics, OpenAPI) and the web page's assets.
+//! The handlers, one file per area: search, cited answers, documents and passages, embeddings, exercises,
+//! chat completions from the local language model, operations (health, readiness, metrics,
+//! OpenAPI) and the web page's assets.
 //!
 //! Handlers parse and check input, call the library on a blocking thread through
 //! [`AppState::with_engine`](super::state::AppState::with_engine) or hand writes to the
 //! writer, and shape the JSON; they hold no logic of their own beyond that.
 
+pub mod ask;
 pub mod chat;
 pub mod documents;
 pub mod embeddings;
+pub mod exercises;
 pub mod ops;
 pub mod search;
 pub mod ui;

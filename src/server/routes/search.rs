@@ -5,9 +5,10 @@ use axum::Json;
 
 use super::{check_text, parse_bool};
 use crate::lexical::{parse_query, Filters};
+use crate::search::json::{HitJson, Source};
 use crate::search::Mode;
 use crate::server::auth::Reader;
-use crate::server::dto::{HitJson, SearchParams, SearchResponse};
+use crate::server::dto::{SearchParams, SearchResponse};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::extract::QueryPairs;
 use crate::server::state::AppState;
@@ -91,7 +92,7 @@ pub async fn search(
             .hits
             .iter()
             .enumerate()
-            .map(|(i, h)| HitJson::new(i + 1, &h.hit, explain.then_some(&h.explain)))
+            .map(|(i, h)| HitJson::new(i + 1, &h.hit, explain.then_some(&h.explain), Source::Hide))
             .collect(),
     }))
 }
