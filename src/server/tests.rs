@@ -1323,6 +1323,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/documents/{id}"),
     ("get", "/api/chunks/{id}"),
     ("post", "/v1/embeddings"),
+    ("post", "/v1/chat/completions"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
