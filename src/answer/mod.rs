@@ -6,12 +6,18 @@
 //! Owns the answer pipeline on top of [`crate::engine::Engine`]: question checks
 //! (`question`), hybrid retrieval, sentence-level evidence selection (`evidence`),
 //! abstention, and citations that are valid by construction and checked again before an
-//! answer is returned (`citation`). It does not rank passages (`search` does) or serve
-//! HTTP (the server calls [`ask`] or [`ask_streaming`]).
+//! answer is returned (`citation`). Generative answers (`generate`, off by default) put the
+//! same evidence in a prompt for a language model (`llm`: a local GGUF file or an
+//! OpenAI-compatible endpoint, speaking the wire types of `chat`) and post-check what it
+//! writes. It does not rank passages (`search` does) or serve HTTP (the server calls
+//! [`ask`], [`ask_streaming`] or [`generate::ask_generative`]).
 
+pub mod chat;
 pub mod citation;
 pub mod evaluate;
 pub mod evidence;
+pub mod generate;
+pub mod llm;
 pub mod question;
 
 use serde::Serialize;
@@ -19,6 +25,8 @@ use thiserror::Error;
 
 pub use citation::{Citation, SeeAlso};
 pub use evidence::EvidenceConfig;
+pub use generate::{ask_generative, GenerateOptions};
+pub use llm::{Llm, LlmConfig, LlmError};
 pub use question::{check_question, question_query, MAX_QUESTION_CHARS};
 
 use crate::embed::EmbedError;
@@ -48,6 +56,9 @@ pub enum AnswerError {
     /// A citation failed its check: a bug in envkb, never shown as an answer.
     #[error("internal error: an answer's citations failed their check: {0}")]
     InvalidCitations(String),
+    /// The language model of a generative answer failed or is misconfigured.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
 }
 
 impl AnswerError {
@@ -62,6 +73,7 @@ impl AnswerError {
                 e.is_user_fault()
             }
             AnswerError::InvalidCitations(_) => false,
+            AnswerError::Llm(e) => return e.fault(),
         };
         if user {
             Fault::User
@@ -124,6 +136,10 @@ pub struct Answer {
     pub citations: Vec<Citation>,
     /// Closest passages not cited (all of them when abstaining).
     pub see_also: Vec<SeeAlso>,
+    /// Sentences a language model wrote that no passage they cite supports; they are not
+    /// in `answer`. Only generative answers have them, and only then is the key present.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<String>,
     /// Set when evidence was scored without the model (printed by the CLI, not in JSON).
     #[serde(skip)]
     pub warning: Option<String>,
@@ -136,10 +152,14 @@ pub struct Answer {
 }
 
 /// What [`ask_streaming`] reports while answering, in order: the answer text in pieces,
-/// then each citation, then the finished answer. Serializes with an `event` tag for SSE.
+/// then each citation, then the finished answer. A generative answer first reports the
+/// model's raw text as `Token`s (unchecked: the checked answer follows as `Delta`s).
+/// Serializes with an `event` tag for SSE.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum AnswerEvent {
+    /// A piece of the language model's draft as it is generated, before the check.
+    Token { text: String },
     /// More answer text, appended to what came before.
     Delta { text: String },
     /// One citation, after the text that refers to it.
@@ -359,6 +379,7 @@ pub fn compose(ev: &Evidence, opts: &AskOptions) -> Result<Answer, AnswerError> 
         lang: ev.lang,
         citations,
         see_also,
+        unsupported: Vec::new(),
         warning: ev.warning.clone(),
         confidence,
         scored_by_model: ev.scored_by_model,

@@ -10,6 +10,7 @@ mod eval;
 mod eval_answers;
 mod exercises;
 mod index;
+mod llm;
 mod model;
 mod output;
 mod search;

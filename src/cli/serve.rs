@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::llm::LlmArgs;
 use super::Cli;
 use crate::engine::Engine;
 use crate::lexical::LexicalIndex;
@@ -47,6 +48,10 @@ pub struct ServeArgs {
     /// Longest query or question, in characters.
     #[arg(long, env = "ENVKB_MAX_QUERY_CHARS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_query_chars: u64,
+    /// The language model: a local GGUF file (--llm-gguf, also served at
+    /// /v1/chat/completions) or a remote endpoint (--llm-url).
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 /// Parsed flags → a checked configuration (a bad keys file is one clear line, exit 2).
@@ -80,6 +85,7 @@ pub fn resolve(cli: &Cli, args: &ServeArgs) -> Result<ServeConfig, Error> {
         },
         limits,
         require_model: !cli.model.no_model,
+        llm: args.llm.resolve()?,
     })
 }
 

@@ -61,4 +61,7 @@ pub struct ServeConfig {
     /// `/readyz` fails while the embedding model is not loaded (false when the server
     /// was started without a model on purpose).
     pub require_model: bool,
+    /// The language model for generative answers; a local GGUF one is also served at
+    /// `/v1/chat/completions`. `None`: no generation, and that route answers 503.
+    pub llm: Option<crate::answer::LlmConfig>,
 }

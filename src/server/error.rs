@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Role;
-use crate::answer::AnswerError;
+use crate::answer::{AnswerError, LlmError};
 use crate::embed::EmbedError;
 use crate::exercises::ExercisesError;
 use crate::ingest::IngestError;
@@ -191,6 +191,26 @@ impl From<AnswerError> for ApiError {
             AnswerError::Embed(e) => e.into(),
             AnswerError::Lexical(e) => e.into(),
             AnswerError::InvalidCitations(_) => ApiError::Internal(e.to_string()),
+            AnswerError::Llm(e) => e.into(),
+        }
+    }
+}
+
+/// The language model: a bad chat request is the caller's (422); an endpoint that fails
+/// is a 503 whose detail (the endpoint's address) stays in the log.
+impl From<LlmError> for ApiError {
+    fn from(e: LlmError) -> Self {
+        match e {
+            LlmError::BadRequest(_) | LlmError::PromptTooLong { .. } => {
+                ApiError::InvalidInput(e.to_string())
+            }
+            LlmError::Unreachable { .. } | LlmError::Remote { .. } => {
+                tracing::warn!("language model endpoint failed: {e}");
+                ApiError::Unavailable("the language model did not answer; retry later".into())
+            }
+            LlmError::Config(_) | LlmError::Model { .. } | LlmError::Generation(_) => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }

@@ -50,6 +50,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/embeddings",
             axum::routing::post(routes::embeddings::embeddings),
         )
+        .route(
+            "/v1/chat/completions",
+            axum::routing::post(routes::chat::completions),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::read_timeout,

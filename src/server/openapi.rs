@@ -27,6 +27,7 @@ use super::routes;
         routes::documents::delete,
         routes::documents::chunk,
         routes::embeddings::embeddings,
+        routes::chat::completions,
         routes::ops::healthz,
         routes::ops::readyz,
         routes::ops::metrics,
@@ -45,6 +46,7 @@ use super::routes;
         (name = "ask", description = "Short answers that cite their sources, or \"not found in the sources\""),
         (name = "documents", description = "Documents and passages; uploads and deletes need the editor role"),
         (name = "embeddings", description = "The encoder, OpenAI-compatible"),
+        (name = "chat", description = "The local language model (serve --llm-gguf), OpenAI-compatible"),
         (name = "exercises", description = "Trainer exercise sets with answer keys; needs the editor role"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )

@@ -12,6 +12,7 @@ use super::config::{Limits, ServeConfig};
 use super::error::ApiError;
 use super::metrics::Metrics;
 use super::writer::{WriterHandle, WriterThread};
+use crate::answer::Llm;
 use crate::engine::Engine;
 
 /// The engine readers use now. A write builds a new engine and swaps it in; requests
@@ -77,6 +78,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     index_dir: PathBuf,
     require_model: bool,
+    llm: Option<Arc<Llm>>,
 }
 
 /// Cheap to clone; one per router.
@@ -89,6 +91,13 @@ impl AppState {
     /// Builds the state and starts the writer thread (join it with [`WriterThread::join`]
     /// after the last state clone is gone).
     pub fn start(config: &ServeConfig, engine: Engine) -> crate::Result<(AppState, WriterThread)> {
+        // The language model first: a bad GGUF file fails before any thread starts.
+        let llm = match &config.llm {
+            Some(c) => Some(Arc::new(
+                c.open().map_err(|e| crate::Error::Answer(e.into()))?,
+            )),
+            None => None,
+        };
         let model = engine.model.clone();
         let cell = Arc::new(EngineCell::new(engine));
         let metrics = Arc::new(Metrics::default());
@@ -109,6 +118,7 @@ impl AppState {
                 metrics,
                 index_dir: config.index_dir.clone(),
                 require_model: config.require_model,
+                llm,
             }),
         };
         Ok((state, thread))
@@ -145,6 +155,11 @@ impl AppState {
 
     pub fn require_model(&self) -> bool {
         self.inner.require_model
+    }
+
+    /// The language model, when the server was started with one.
+    pub fn llm(&self) -> Option<&Arc<Llm>> {
+        self.inner.llm.as_ref()
     }
 
     /// Runs `work` on a blocking thread with the current engine, holding a gate slot until

@@ -2,6 +2,7 @@
 //! `tower::ServiceExt::oneshot` on the real router over a real index on disk (the test
 //! fixtures, indexed lexically; the model-backed route loads the real model once).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,7 @@ struct Options {
     limits: Limits,
     model: Option<Arc<LoadedModel>>,
     require_model: bool,
+    llm: Option<crate::answer::LlmConfig>,
 }
 
 fn server(opts: Options) -> Server {
@@ -76,6 +78,7 @@ fn server(opts: Options) -> Server {
         },
         limits: opts.limits,
         require_model: opts.require_model,
+        llm: opts.llm.clone(),
     };
     // The writer thread ends when the state's last clone is dropped with the test.
     let (state, _writer) = AppState::start(&config, engine).unwrap();
@@ -718,6 +721,149 @@ async fn embeddings_with_the_real_model_are_unit_vectors_in_order() {
     assert_eq!(r.json()["model"], true);
 }
 
+// ---- chat completions ---------------------------------------------------------------
+
+#[tokio::test]
+async fn chat_requests_are_checked_and_no_chat_model_is_503() {
+    let s = server(Options::default());
+    let post = |body: &'static str| s.post_json("/v1/chat/completions", Some(READER), body);
+    post("{\"messages\": [")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_json");
+    post("{\"messages\": \"hi\"}")
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    for (body, hint) in [
+        (r#"{"messages": []}"#, "messages is empty"),
+        (
+            r#"{"messages": [{"role": "tool", "content": "x"}]}"#,
+            "unknown role",
+        ),
+        (
+            r#"{"messages": [{"role": "user", "content": " "}]}"#,
+            "empty",
+        ),
+        (
+            r#"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 0}"#,
+            "max_tokens",
+        ),
+    ] {
+        let m = post(body)
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        assert!(m.contains(hint), "{body}: {m}");
+    }
+    let r = post(r#"{"messages": [{"role": "user", "content": "hi"}], "stream": true}"#).await;
+    let m = r.error(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    assert!(m.contains("--llm-gguf"), "{m}");
+    s.post_json(
+        "/v1/chat/completions",
+        None,
+        r#"{"messages": [{"role": "user", "content": "hi"}]}"#,
+    )
+    .await
+    .error(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn chat_completions_from_the_local_model_whole_streamed_and_gated() {
+    let gguf = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        gguf.is_file(),
+        "model file missing: run models/fetch.sh first"
+    );
+    let s = server(Options {
+        llm: Some(crate::answer::LlmConfig::Local { gguf }),
+        limits: Limits {
+            model_concurrency: 1,
+            ..Limits::default()
+        },
+        ..Options::default()
+    });
+    let ask = r#"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name a colour."}], "max_tokens": 6"#;
+    let r = s
+        .post_json("/v1/chat/completions", Some(READER), format!("{ask}}}"))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let v = r.json();
+    assert_eq!(v["object"], "chat.completion");
+    assert_eq!(v["model"], "SmolLM2-135M-Instruct.Q4_1");
+    let whole = v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!whole.is_empty());
+    let reason = v["choices"][0]["finish_reason"].as_str().unwrap();
+    assert!(reason == "stop" || reason == "length", "{reason}");
+    assert!(v["usage"]["completion_tokens"].as_u64().unwrap() <= 6);
+
+    let r = s
+        .post_json(
+            "/v1/chat/completions",
+            Some(READER),
+            format!("{ask}, \"stream\": true}}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "text/event-stream");
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    let pieces: String = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .filter(|e| *e != "[DONE]")
+        .map(|e| serde_json::from_str::<Value>(e).unwrap())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(pieces, whole, "the stream carries the same reply");
+    // The slot of the streamed reply is given back when its thread ends.
+    gate_freed(&s).await;
+
+    // A prompt longer than the model takes is the caller's to shorten, streamed or not.
+    let long = "word ".repeat(4000);
+    for stream in [false, true] {
+        let body =
+            serde_json::json!({"messages": [{"role": "user", "content": long}], "stream": stream});
+        let m = s
+            .post_json("/v1/chat/completions", Some(READER), body.to_string())
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        assert!(m.contains("tokens"), "{m}");
+    }
+
+    // Generation shares the model gate: full means 429, for both kinds of reply.
+    gate_freed(&s).await;
+    let held = s.state.gate().try_enter().unwrap();
+    for tail in ["}", ", \"stream\": true}"] {
+        s.post_json("/v1/chat/completions", Some(READER), format!("{ask}{tail}"))
+            .await
+            .error(StatusCode::TOO_MANY_REQUESTS, "busy");
+    }
+    drop(held);
+}
+
+/// Waits until no request holds a slot of the model gate (a blocking thread gives its
+/// slot back when it ends, a moment after its answer is sent).
+async fn gate_freed(s: &Server) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while s.state.gate().in_flight() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slot was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The real model, loaded once for the tests that need it.
 fn real_model() -> Arc<LoadedModel> {
     static MODEL: std::sync::OnceLock<Arc<LoadedModel>> = std::sync::OnceLock::new();
@@ -907,6 +1053,57 @@ async fn ask_stream_sends_the_answer_in_pieces_then_citations_then_done() {
         "the stream ends with the same answer"
     );
     assert_citations_valid(&s, &done["answer"]).await;
+}
+
+#[tokio::test]
+async fn ask_with_a_language_model_streams_its_draft_then_a_checked_answer() {
+    let gguf = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        gguf.is_file(),
+        "model file missing: run models/fetch.sh first"
+    );
+    let s = server(Options {
+        llm: Some(crate::answer::LlmConfig::Local { gguf }),
+        ..Options::default()
+    });
+    let body =
+        r#"{"question": "What does the organization keep a register of?", "filter": ["lang=en"]}"#;
+    let r = s.post_json("/api/ask/stream", Some(READER), body).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let events = sse_events(&r.body);
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names.first(),
+        Some(&"token"),
+        "the draft comes first: {names:?}"
+    );
+    assert_eq!(names.last(), Some(&"done"), "{names:?}");
+    let draft: String = events
+        .iter()
+        .filter(|(n, _)| n == "token")
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    assert!(!draft.trim().is_empty());
+    let answer = &events.last().unwrap().1["answer"];
+    assert_eq!(answer["abstained"], false, "{answer}");
+    // Generated (whatever the small model wrote) or the extractive fallback: valid either way.
+    assert_citations_valid(&s, answer).await;
+    let keys: HashSet<&str> = answer
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let contract: HashSet<&str> = ["answer", "abstained", "lang", "citations", "see_also"].into();
+    assert!(
+        keys == contract || keys == &contract | &["unsupported"].into(),
+        "{keys:?}"
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod corpus;
 mod crash;
 mod embed;
 mod exercises;
+mod generate;
 mod pdf_fuzz;
 mod pdf_ingest;
 mod serve;

@@ -25,7 +25,18 @@ pub struct Served {
 /// `serve` (e.g. `--model-dir DIR` or `--no-model`) and `serve_args` after it; waits for
 /// the address line.
 pub fn start(index: &Path, extra: &[&str], serve_args: &[&str]) -> Served {
+    start_with_env(index, extra, serve_args, &[])
+}
+
+/// [`start`] with extra environment variables for the server.
+pub fn start_with_env(
+    index: &Path,
+    extra: &[&str],
+    serve_args: &[&str],
+    env: &[(&str, &str)],
+) -> Served {
     let mut cmd: Command = envkb();
+    cmd.envs(env.iter().copied());
     cmd.arg("--index")
         .arg(index)
         .args(extra)

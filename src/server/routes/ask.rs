@@ -1,6 +1,10 @@
 //! `POST /api/ask` and `POST /api/ask/stream`: cited answers over HTTP, the whole answer
 //! as JSON or its pieces as Server-Sent Events while it is composed.
 //!
+//! When the server was started with a language model (`--llm-gguf` or `--llm-url`), the
+//! answer is generated from the same evidence and post-checked (`answer::generate`), and the
+//! stream first carries the model's draft as `token` events.
+//!
 //! The question is checked before any work starts, so a bad question is a 4xx JSON error
 //! in both routes (never an event inside a 200 stream); failures after the stream started
 //! arrive as one `error` event with the same `{error, message}` body.
@@ -14,7 +18,8 @@ use futures_util::Stream;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::answer::{self, Answer, AnswerEvent, AskOptions};
+use crate::answer::{self, Answer, AnswerError, AnswerEvent, AskOptions, GenerateOptions, Llm};
+use crate::engine::Engine;
 use crate::lexical::Filters;
 use crate::server::auth::Reader;
 use crate::server::error::{ApiError, ErrorBody};
@@ -84,13 +89,38 @@ pub async fn ask(
     JsonBody(req): JsonBody<AskRequest>,
 ) -> Result<Json<Answer>, ApiError> {
     let opts = prepare(&state, &req)?;
+    let llm = state.llm().cloned();
     let answer = state
-        .with_engine(move |engine| answer::ask(engine, &req.question, &opts))
+        .with_engine(move |engine| {
+            answer_with(engine, llm.as_deref(), &req.question, &opts, &mut |_| {})
+        })
         .await??;
     Ok(Json(answer))
 }
 
-/// The same answer as Server-Sent Events: `delta` events with the answer text in pieces,
+/// The answer by the server's language model when it has one, else the extractive one.
+fn answer_with(
+    engine: &Engine,
+    llm: Option<&Llm>,
+    question: &str,
+    opts: &AskOptions,
+    on_event: &mut dyn FnMut(AnswerEvent),
+) -> Result<Answer, AnswerError> {
+    match llm {
+        Some(llm) => answer::ask_generative(
+            engine,
+            question,
+            opts,
+            llm,
+            &GenerateOptions::default(),
+            on_event,
+        ),
+        None => answer::ask_streaming(engine, question, opts, on_event),
+    }
+}
+
+/// The same answer as Server-Sent Events: with a language model, first `token` events with
+/// its unchecked draft as it is written; then `delta` events with the answer text in pieces,
 /// one `citation` event per citation, then `done` with the whole answer (as `/api/ask`
 /// returns it). Each event's data is JSON with an `event` key naming its kind. A failure
 /// after the stream started is an `error` event with `{error, message}`.
@@ -100,7 +130,7 @@ pub async fn ask(
     tag = "ask",
     request_body = AskRequest,
     responses(
-        (status = 200, description = "An event stream (text/event-stream) of delta, citation and done events", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An event stream (text/event-stream) of token (with a language model), delta, citation and done events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 422, description = "Empty, garbage or too long question; bad passages or filter; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once; retry after the Retry-After header", body = ErrorBody),
@@ -116,16 +146,17 @@ pub async fn ask_stream(
     // Taken here so that a full server answers 429 instead of opening a stream.
     let slot = state.gate().try_enter()?;
     let engine = state.engine();
+    let llm = state.llm().cloned();
     let request_id = current_request_id();
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(32);
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         // A client that went away closes the channel; the answer still finishes (it is
-        // short) and its events are dropped.
+        // short, or bounded by the generator's max_tokens) and its events are dropped.
         let send = |event: Event| {
             let _ = tx.blocking_send(event);
         };
-        let result = answer::ask_streaming(&engine, &req.question, &opts, &mut |e| {
+        let result = answer_with(&engine, llm.as_deref(), &req.question, &opts, &mut |e| {
             send(answer_event(&e))
         });
         if let Err(e) = result {
@@ -143,6 +174,7 @@ pub async fn ask_stream(
 /// An answer event as SSE: the event name is its kind, the data its JSON.
 fn answer_event(e: &AnswerEvent) -> Event {
     let name = match e {
+        AnswerEvent::Token { .. } => "token",
         AnswerEvent::Delta { .. } => "delta",
         AnswerEvent::Citation { .. } => "citation",
         AnswerEvent::Done { .. } => "done",

@@ -1,11 +1,13 @@
 //! The handlers, one file per area: search, cited answers, documents and passages, embeddings, exercises,
-//! operations (health, readiness, metrics, OpenAPI) and the web page's assets.
+//! chat completions from the local language model, operations (health, readiness, metrics,
+//! OpenAPI) and the web page's assets.
 //!
 //! Handlers parse and check input, call the library on a blocking thread through
 //! [`AppState::with_engine`](super::state::AppState::with_engine) or hand writes to the
 //! writer, and shape the JSON; they hold no logic of their own beyond that.
 
 pub mod ask;
+pub mod chat;
 pub mod documents;
 pub mod embeddings;
 pub mod exercises;
