@@ -852,6 +852,33 @@ mod tests {
     }
 
     #[test]
+    fn the_tokenizer_from_smollm2_metadata_keeps_control_tokens_whole_and_round_trips() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+        assert!(
+            path.is_file(),
+            "model file missing: run models/fetch.sh first"
+        );
+        let mut file = std::fs::File::open(&path).unwrap();
+        let content = gguf_file::Content::read(&mut file).unwrap();
+        let tok = tokenizer_from_gguf(&content).unwrap();
+        let start = tok.token_to_id("<|im_start|>").unwrap();
+        let end = tok.token_to_id("<|im_end|>").unwrap();
+        let text = "<|im_start|>user\nسلام، ISO 14001 clause 6.1.2?<|im_end|>";
+        let ids = tok.encode(text, false).unwrap().get_ids().to_vec();
+        assert_eq!(ids.first(), Some(&start));
+        assert_eq!(ids.last(), Some(&end));
+        assert_eq!(
+            tok.decode(&ids, true).unwrap(),
+            "user\nسلام، ISO 14001 clause 6.1.2?",
+            "control tokens dropped, the rest (Persian bytes included) exact"
+        );
+        // Numbers go digit by digit, as SmolLM2 was trained.
+        let digits = tok.encode("14001", false).unwrap();
+        assert_eq!(digits.get_ids().len(), 5);
+    }
+
+    #[test]
     fn chat_template_is_chatml_ending_with_the_assistant_turn() {
         let t = LocalModel::chat_template(&[
             ChatMessage::new("system", "S"),
