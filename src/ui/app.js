@@ -397,6 +397,7 @@ function pageLabel(page) {
 function renderAnswer(a) {
   $("answer").hidden = false;
   const text = $("answer-text");
+  text.classList.remove("draft");
   text.setAttribute("lang", a.lang);
   text.replaceChildren(answerWithMarkers(a.answer, a.citations));
   $("citations").replaceChildren(...a.citations.map((c) =>
@@ -459,8 +460,21 @@ async function runAsk(event) {
       throw new Error(body.message || `HTTP ${response.status}`);
     }
     let failure = null;
+    let drafting = false;
     await readEvents(response, (name, data) => {
-      if (name === "delta") {
+      if (name === "token") {
+        // A language model's draft (generative mode), shown while it is written; the
+        // checked answer that follows replaces it.
+        $("answer").hidden = false;
+        $("answer-text").classList.add("draft");
+        $("answer-text").append(data.text);
+        drafting = true;
+      } else if (name === "delta") {
+        if (drafting) {
+          $("answer-text").replaceChildren();
+          $("answer-text").classList.remove("draft");
+          drafting = false;
+        }
         $("answer").hidden = false;
         $("answer-text").append(data.text);
       } else if (name === "done") {
