@@ -97,6 +97,16 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
+    /// A 200 reply's JSON (the body is shown when it is not a 200).
+    fn ok(&self) -> Value {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()
+    }
     /// An error reply: the status, `{error, message}` and nothing else.
     fn error(&self, status: StatusCode, code: &str) -> String {
         assert_eq!(
@@ -688,13 +698,7 @@ async fn embeddings_with_the_real_model_are_unit_vectors_in_order() {
             r#"{"input": ["کیفیت هوا", "air quality"], "model": "text-embedding-3-small", "input_type": "query"}"#,
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    let v = r.json();
+    let v = r.ok();
     assert_eq!(v["object"], "list");
     assert_eq!(v["model"], "multilingual-e5-small");
     let data = v["data"].as_array().unwrap();
@@ -784,13 +788,7 @@ async fn chat_completions_from_the_local_model_whole_streamed_and_gated() {
     let r = s
         .post_json("/v1/chat/completions", Some(READER), format!("{ask}}}"))
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    let v = r.json();
+    let v = r.ok();
     assert_eq!(v["object"], "chat.completion");
     assert_eq!(v["model"], "SmolLM2-135M-Instruct.Q4_1");
     let whole = v["choices"][0]["message"]["content"]
@@ -941,13 +939,7 @@ async fn ask_answers_with_valid_citations_or_says_not_found_in_the_question_lang
             ask("What does the organization keep a register of?"),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    let v = r.json();
+    let v = r.ok();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
@@ -1170,13 +1162,7 @@ async fn exercises_need_an_editor_and_a_scope_and_come_back_rendered() {
     assert!(m.contains("model"), "{m}");
 
     let r = post(Some(EDITOR), find).await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    let v = r.json();
+    let v = r.ok();
     assert!(v["items"].as_u64().unwrap() >= 1, "{v}");
     assert_eq!(v["lang"], "fa");
     assert_eq!(v["format"], "html");
