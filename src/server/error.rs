@@ -95,11 +95,16 @@ impl ApiError {
 
     /// The body sent to the client; internal details stay in the log.
     pub fn body(&self) -> ErrorBody {
+        self.body_for(&super::middleware::current_request_id())
+    }
+
+    /// The body for the request `request_id`: for work that runs outside the request's task
+    /// (a stream's blocking thread), where the task-local id is not visible.
+    pub fn body_for(&self, request_id: &str) -> ErrorBody {
         let (_, code) = self.status_and_code();
         let message = match self {
             ApiError::Internal(_) => format!(
-                "internal error (request id {}); the details are in the server log",
-                super::middleware::current_request_id()
+                "internal error (request id {request_id}); the details are in the server log"
             ),
             other => other.to_string(),
         };
@@ -108,17 +113,20 @@ impl ApiError {
             message,
         }
     }
+
+    /// Logs an internal fault's detail under `request_id`; other errors are the caller's and
+    /// are not logged.
+    pub fn log_for(&self, request_id: &str) {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(request_id = %request_id, "internal error: {detail}");
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, _) = self.status_and_code();
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(
-                request_id = %super::middleware::current_request_id(),
-                "internal error: {detail}"
-            );
-        }
+        self.log_for(&super::middleware::current_request_id());
         let mut response = (status, axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         match &self {

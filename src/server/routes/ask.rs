@@ -188,14 +188,9 @@ fn answer_event(e: &AnswerEvent) -> Event {
 /// A failure inside a running stream, with the same body an error response would carry.
 /// The request-scoped id is passed in because the answer runs on a blocking thread.
 fn error_event(e: ApiError, request_id: &str) -> Event {
-    let mut body = e.body();
-    if let ApiError::Internal(detail) = &e {
-        tracing::error!(request_id = %request_id, "internal error: {detail}");
-        body.message =
-            format!("internal error (request id {request_id}); the details are in the server log");
-    }
+    e.log_for(request_id);
     Event::default()
         .event("error")
-        .json_data(&body)
+        .json_data(e.body_for(request_id))
         .unwrap_or_else(|_| Event::default().event("error").data("{}"))
 }
