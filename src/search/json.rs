@@ -38,9 +38,12 @@ pub struct HitJson {
     pub source: Option<String>,
     pub matched_terms: Vec<String>,
     /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "crate::ingest::page_json"
+    )]
     #[schema(value_type = Option<Object>)]
-    pub page: Option<serde_json::Value>,
+    pub page: Option<PageSpan>,
     /// Ranks and scores of both retrievers (when asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explain>,
@@ -74,7 +77,7 @@ impl HitJson {
             end: h.end,
             source: (source == Source::Show).then(|| h.source.clone()),
             matched_terms: h.matched_terms.clone(),
-            page: h.pages.map(PageSpan::json),
+            page: h.pages,
             explain: explain.cloned(),
         }
     }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::ingest::PageSpan;
 use crate::lexical::{DocEntry, LexicalHit};
 use crate::search::json::HitJson;
 use crate::search::Mode;
@@ -102,9 +103,12 @@ pub struct ChunkJson {
     pub start: u64,
     pub end: u64,
     /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "crate::ingest::page_json"
+    )]
     #[schema(value_type = Option<Object>)]
-    pub page: Option<serde_json::Value>,
+    pub page: Option<PageSpan>,
 }
 
 impl From<LexicalHit> for ChunkJson {
@@ -124,7 +128,7 @@ impl From<LexicalHit> for ChunkJson {
             note: h.note,
             start: h.start,
             end: h.end,
-            page: h.pages.map(crate::ingest::PageSpan::json),
+            page: h.pages,
         }
     }
 }
