@@ -212,10 +212,16 @@ function setLang(next) {
 
 // ---- API ----------------------------------------------------------------------------
 
-async function api(path, options = {}) {
-  const headers = new Headers(options.headers || {});
+/** `extra` headers plus the API key the user entered, if any. */
+function authHeaders(extra = {}) {
+  const headers = new Headers(extra);
   const key = sessionStorage.getItem("envkb.key");
   if (key) headers.set("Authorization", `Bearer ${key}`);
+  return headers;
+}
+
+async function api(path, options = {}) {
+  const headers = authHeaders(options.headers || {});
   const response = await fetch(path, { ...options, headers });
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
@@ -446,9 +452,7 @@ async function runAsk(event) {
   $("answer").hidden = true;
   $("answer-text").replaceChildren();
   setStatus("ask-status", () => t("asking"));
-  const headers = new Headers({ "Content-Type": "application/json" });
-  const key = sessionStorage.getItem("envkb.key");
-  if (key) headers.set("Authorization", `Bearer ${key}`);
+  const headers = authHeaders({ "Content-Type": "application/json" });
   try {
     const response = await fetch("/api/ask/stream", {
       method: "POST",
