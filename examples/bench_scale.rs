@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
     questions.extend(train);
     questions.truncate(QUERIES);
 
-    let model = LoadedModel::load(Path::new(&model_dir)).map_err(anyhow::Error::msg)?;
+    let model = LoadedModel::load(Path::new(&model_dir))?;
     let base = passage_vectors(&out, &passages, &model)?;
 
     let dir = out.join(format!("index-{rows}"));

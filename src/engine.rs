@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::embed::{Encoder, ModelSource};
+use crate::embed::{EmbedError, Encoder, ModelSource};
 use crate::lexical::{LexicalError, LexicalIndex};
 use crate::search::{HybridConfig, Retriever, Semantic};
-use crate::vector::VectorStore;
+use crate::vector::{VectorError, VectorStore};
 
 /// A loaded encoder and the identity recorded with the vectors it makes.
 pub struct LoadedModel {
@@ -19,10 +19,10 @@ pub struct LoadedModel {
 }
 
 impl LoadedModel {
-    /// Loads the model in `dir` (packed files or a Hugging Face directory), or explains
-    /// why there is none; the caller decides whether that is a warning or an error.
-    pub fn load(dir: &Path) -> Result<LoadedModel, String> {
-        let source = ModelSource::discover(dir).map_err(|e| format!("{e}; run models/fetch.sh"))?;
+    /// Loads the model in `dir` (packed files or a Hugging Face directory), or says why it
+    /// cannot; the caller decides whether that is a warning or an error.
+    pub fn load(dir: &Path) -> Result<LoadedModel, EmbedError> {
+        let source = ModelSource::discover(dir)?;
         // The identity changes when the weights file does, so vectors from other weights
         // are never mixed with this model's queries.
         let model_id = match &source {
@@ -37,23 +37,21 @@ impl LoadedModel {
                     .unwrap_or(0)
             ),
         };
-        let encoder = Encoder::load(&source).map_err(|e| e.to_string())?;
+        let encoder = Encoder::load(&source)?;
         Ok(LoadedModel { encoder, model_id })
     }
 }
 
 /// The vector store of an index, when it exists and was made by the loaded model.
-pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorStore, String> {
+pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorStore, VectorError> {
     let m = index.manifest();
     let Some(name) = &m.vectors else {
-        return Err("the index has no vectors; index again with the model files present".into());
+        return Err(VectorError::Missing);
     };
     if m.model.as_deref() != Some(model.model_id.as_str()) {
-        return Err(
-            "the index's vectors come from another model; index again to rebuild them".into(),
-        );
+        return Err(VectorError::OtherModel);
     }
-    VectorStore::read(index.dir(), name).map_err(|e| e.to_string())
+    VectorStore::read(index.dir(), name)
 }
 
 /// An index opened for searching, with its semantic side when it can run.
@@ -69,7 +67,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the index at `dir` with `model` (or the reason there is none). A model whose
+    /// Opens the index at `dir` with `model`, or the reason there is none as the words of the
+    /// fallback warning (a front end decides how a missing model is phrased). A model whose
     /// vectors cannot be opened is kept (it can still embed questions) but search is lexical.
     pub fn open(dir: &Path, model: Result<LoadedModel, String>) -> Result<Engine, LexicalError> {
         let index = LexicalIndex::open(dir)?;
@@ -89,7 +88,7 @@ impl Engine {
         let (model, vectors, why) = match model {
             Ok(m) => match open_vectors(&index, &m) {
                 Ok(v) => (Some(m), Some(v), None),
-                Err(why) => (Some(m), None, Some(why)),
+                Err(why) => (Some(m), None, Some(why.to_string())),
             },
             Err(why) => (None, None, Some(why)),
         };

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod exercises;
+pub mod fault;
 pub mod indexer;
 pub mod ingest;
 pub mod lexical;
@@ -27,4 +28,4 @@ pub mod text;
 pub mod ui;
 pub mod vector;
 
-pub use error::{Error, Fault, Result};
+pub use error::{Error, ErrorKind, Fault, Result};

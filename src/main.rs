@@ -3,18 +3,16 @@
 
 use clap::Parser;
 use envkb::cli::{run, Cli};
-use envkb::{Error, Fault};
+use envkb::{Error, ErrorKind};
 
 fn main() {
     let cli = Cli::parse();
     if let Err(err) = run(cli) {
-        let fault = err
+        // The one place an error becomes an exit code: its kind, as the module decided.
+        let kind = err
             .downcast_ref::<Error>()
-            .map_or(Fault::Internal, Error::fault);
+            .map_or(ErrorKind::Internal, Error::kind);
         eprintln!("error: {err}");
-        std::process::exit(match fault {
-            Fault::User => 2,
-            Fault::Internal => 1,
-        });
+        std::process::exit(kind.exit_code());
     }
 }

@@ -31,10 +31,10 @@ pub use question::{check_question, question_query, MAX_QUESTION_CHARS};
 
 use crate::embed::EmbedError;
 use crate::engine::Engine;
+use crate::fault::{ErrorKind, Fault};
 use crate::lexical::{Filters, LexicalError, LexicalHit, QueryError};
 use crate::search::{Mode, SearchError, SearchHit};
 use crate::text::{detect_lang, normalize_for_embedding, Lang};
-use crate::Fault;
 
 /// Errors of answering.
 #[derive(Debug, Error)]
@@ -62,24 +62,23 @@ pub enum AnswerError {
 }
 
 impl AnswerError {
-    /// Whether the asker can fix this (a bad question, a bad index path) or it is ours.
-    pub fn fault(&self) -> Fault {
-        let user = match self {
+    /// What kind of failure this is: a bad question is the asker's; causes keep their kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
             AnswerError::EmptyQuestion
             | AnswerError::QuestionTooLong { .. }
-            | AnswerError::NotAQuestion(_) => true,
-            AnswerError::Search(SearchError::Embed(e)) | AnswerError::Embed(e) => return e.fault(),
-            AnswerError::Search(SearchError::Lexical(e)) | AnswerError::Lexical(e) => {
-                e.is_user_fault()
-            }
-            AnswerError::InvalidCitations(_) => false,
-            AnswerError::Llm(e) => return e.fault(),
-        };
-        if user {
-            Fault::User
-        } else {
-            Fault::Internal
+            | AnswerError::NotAQuestion(_) => ErrorKind::BadInput,
+            AnswerError::Search(e) => e.kind(),
+            AnswerError::Embed(e) => e.kind(),
+            AnswerError::Lexical(e) => e.kind(),
+            AnswerError::InvalidCitations(_) => ErrorKind::Internal,
+            AnswerError::Llm(e) => e.kind(),
         }
+    }
+
+    /// Whether the asker can fix this (a bad question, a bad index path) or it is ours.
+    pub fn fault(&self) -> Fault {
+        self.kind().fault()
     }
 }
 

@@ -3,8 +3,7 @@
 //!
 //! It does not judge whether the knowledge base can answer; that is abstention's job.
 
-use crate::lexical::query::{find_lookup, QueryClause};
-use crate::lexical::{Occurrence, ParsedQuery};
+pub use crate::lexical::query::question_query;
 
 use super::AnswerError;
 
@@ -71,24 +70,10 @@ fn is_invisible_joiner(c: char) -> bool {
     )
 }
 
-/// A natural-language question as a search query: every word optional, no operators
-/// (questions contain quotes and hyphens that are not meant as syntax), article/clause
-/// lookups kept so «ماده ۶ بند د چیست» still jumps to that clause.
-pub fn question_query(text: &str) -> ParsedQuery {
-    ParsedQuery {
-        raw: text.to_string(),
-        clauses: vec![QueryClause {
-            occurrence: Occurrence::Should,
-            text: text.to_string(),
-            phrase: false,
-        }],
-        lookup: find_lookup(text),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lexical::Occurrence;
 
     #[test]
     fn accepts_real_questions_in_both_languages() {

@@ -10,13 +10,14 @@ use crate::eval::report::{self, ModeScores, Report};
 use crate::eval::{
     dedupe_ranked, evaluate, read_jsonl, record_to_document, CorpusRecord, Metrics, QueryRecord,
 };
-use crate::lexical::{
-    query::find_lookup, FieldBoosts, Filters, LexicalIndex, Occurrence, ParsedQuery,
-};
-use crate::search::{fuse, Fusion, HybridConfig, Mode, Retriever, Semantic};
+use crate::lexical::{FieldBoosts, Filters, LexicalIndex};
+use crate::search::{Fusion, HybridConfig, Mode, Retriever, Semantic};
 use crate::text::AnalyzerOptions;
 use crate::vector::VectorStore;
 use crate::Error;
+
+/// Questions of a bench set are searched as an answer searches them.
+pub use crate::lexical::query::question_query;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -72,20 +73,6 @@ struct EvalJson {
     mode: Mode,
 }
 
-/// A natural-language question as a query: all words, no operators (questions contain
-/// quotes and hyphens that are not meant as syntax).
-pub fn question_query(text: &str) -> ParsedQuery {
-    ParsedQuery {
-        raw: text.to_string(),
-        clauses: vec![crate::lexical::query::QueryClause {
-            occurrence: Occurrence::Should,
-            text: text.to_string(),
-            phrase: false,
-        }],
-        lookup: find_lookup(text),
-    }
-}
-
 const RETRIEVE_CHUNKS: usize = 100;
 const RANK_DEPTH: usize = 20;
 
@@ -137,7 +124,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     } else {
         queries
             .iter()
-            .map(|q| (q.id.clone(), resolve_refs(&index, q)))
+            .map(|q| (q.id.clone(), crate::eval::resolve_refs(&index, q)))
             .collect()
     };
     let unresolved: Vec<&str> = queries
@@ -169,9 +156,10 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     };
     let vectors: Result<VectorStore, String> = match (&model, by_passage) {
         (Err(why), _) => Err(why.clone()),
-        (Ok(m), false) => crate::engine::open_vectors(&index, m),
+        (Ok(m), false) => crate::engine::open_vectors(&index, m).map_err(|e| e.to_string()),
         (Ok(m), true) => {
-            cached_corpus_vectors(&args.cache, &corpus_docs, m).map_err(|e| e.to_string())
+            crate::eval::cached_corpus_vectors(&args.cache, &corpus_docs, m, &mut CorpusBar(None))
+                .map_err(|e| e.to_string())
         }
     };
     if args.mode != Mode::Lexical {
@@ -224,23 +212,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             let Some((lex, sem)) = lists.get(&q.id) else {
                 return Vec::new();
             };
-            let fused = match (mode, fusion) {
-                (Mode::Lexical, _) => fuse(
-                    lex,
-                    &[],
-                    Fusion::Normalized {
-                        semantic_weight: 0.0,
-                    },
-                ),
-                (Mode::Semantic, _) => fuse(
-                    &[],
-                    sem,
-                    Fusion::Normalized {
-                        semantic_weight: 1.0,
-                    },
-                ),
-                (Mode::Hybrid, f) => fuse(lex, sem, f.unwrap_or(retriever.config.fusion)),
-            };
+            let fused = mode.fuse(lex, sem, fusion.unwrap_or(retriever.config.fusion));
             let ids = fused.into_iter().map(|f| {
                 if by_passage {
                     f.id.rsplit_once('#')
@@ -395,89 +367,16 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Resolves `relevant_refs` (document id + " > "-separated heading parts) to chunk ids:
-/// a chunk matches when each part appears, in order, in its breadcrumb below the title;
-/// an empty section means the document's opening text.
-pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
-    let norm = |s: &str| {
-        crate::text::normalize(s)
-            .chars()
-            .filter(|c| c.is_alphanumeric() || c.is_whitespace() || *c == '.')
-            .collect::<String>()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut out = Vec::new();
-    for r in &q.relevant_refs {
-        let parts: Vec<String> = r
-            .section
-            .split(" > ")
-            .map(norm)
-            .filter(|p| !p.is_empty())
-            .collect();
-        let Ok(chunks) = index.document_chunks(&r.doc) else {
-            continue;
-        };
-        for c in chunks {
-            let crumbs: Vec<String> = c.breadcrumb.iter().skip(1).map(|b| norm(b)).collect();
-            // An empty section names the document's opening, before its first heading.
-            if parts.is_empty() {
-                if crumbs.is_empty() {
-                    out.push(c.chunk_id);
-                }
-                continue;
-            }
-            let mut at = 0;
-            let all = parts.iter().all(|p| {
-                while at < crumbs.len() {
-                    at += 1;
-                    if crumbs[at - 1].contains(p.as_str()) {
-                        return true;
-                    }
-                }
-                false
-            });
-            if all {
-                out.push(c.chunk_id);
-            }
-        }
-    }
-    out
-}
+/// The progress bar of embedding a bench corpus (shown only when the cache misses).
+pub(super) struct CorpusBar(pub(super) Option<indicatif::ProgressBar>);
 
-/// Embeddings of a JSONL corpus, cached under `--cache` by corpus content and model so
-/// repeated evaluations do not re-embed.
-pub(super) fn cached_corpus_vectors(
-    cache: &std::path::Path,
-    docs: &[crate::ingest::Document],
-    model: &super::model::LoadedModel,
-) -> anyhow::Result<VectorStore> {
-    let mut h = blake3::Hasher::new();
-    h.update(model.model_id.as_bytes());
-    for d in docs {
-        h.update(d.id.as_bytes());
-        h.update(d.hash.as_bytes());
+impl crate::indexer::Progress for CorpusBar {
+    fn embedding(&mut self, total: usize) {
+        self.0 = Some(bar(total as u64, "embedding corpus (cached for next time)"));
     }
-    let key = h.finalize().to_hex().to_string();
-    let dir = cache.join(format!("eval-{}", &key[..16]));
-    let name = crate::vector::file_name(1);
-    if let Ok(store) = VectorStore::read(&dir, &name) {
-        return Ok(store);
-    }
-    struct Bar(Option<indicatif::ProgressBar>);
-    impl crate::indexer::Progress for Bar {
-        fn embedding(&mut self, total: usize) {
-            self.0 = Some(bar(total as u64, "embedding corpus (cached for next time)"));
-        }
-        fn embedded(&mut self, n: usize) {
-            if let Some(b) = &self.0 {
-                b.inc(n as u64);
-            }
+    fn embedded(&mut self, n: usize) {
+        if let Some(b) = &self.0 {
+            b.inc(n as u64);
         }
     }
-    let store = crate::indexer::embed_documents(docs, &model.encoder, &mut Bar(None))?;
-    std::fs::create_dir_all(&dir)?;
-    store.write(&dir, 1)?;
-    Ok(store)
 }

@@ -101,9 +101,14 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
             pb.finish_and_clear();
             _tmp = tmp;
             let (model, vectors, why) = match model {
-                Ok(m) => match super::eval::cached_corpus_vectors(&args.cache, &docs, &m) {
+                Ok(m) => match crate::eval::cached_corpus_vectors(
+                    &args.cache,
+                    &docs,
+                    &m,
+                    &mut super::eval::CorpusBar(None),
+                ) {
                     Ok(v) => (Some(m), Some(v), None),
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(e.into()),
                 },
                 Err(why) => (None, None, Some(why)),
             };
@@ -153,7 +158,7 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
             q.relevant.iter().cloned().collect()
         } else {
             let mut r: HashSet<String> = q.relevant.iter().cloned().collect();
-            r.extend(super::eval::resolve_refs(&engine.index, q));
+            r.extend(crate::eval::resolve_refs(&engine.index, q));
             r
         };
         let is_relevant = |chunk_id: &str| {

@@ -24,5 +24,5 @@ pub fn load(args: &ModelArgs) -> Result<LoadedModel, String> {
     if args.no_model {
         return Err("--no-model was given".into());
     }
-    LoadedModel::load(&args.model_dir)
+    LoadedModel::load(&args.model_dir).map_err(|e| e.to_string())
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::Fault;
+use crate::fault::{ErrorKind, Fault};
 
 /// What can go wrong while loading the model or embedding text.
 #[derive(Debug, thiserror::Error)]
@@ -41,14 +41,6 @@ pub enum EmbedError {
     #[error("cannot tokenize text #{index}: {detail}")]
     Tokenize { index: usize, detail: String },
 
-    /// The embedding queue is full; try again later.
-    #[error("the embedding queue is full ({capacity} requests waiting); retry later")]
-    Busy { capacity: usize },
-
-    /// The embedding thread has stopped (it panicked or was shut down).
-    #[error("the embedding thread is not running")]
-    ServiceStopped,
-
     /// An invalid option (for example zero threads).
     #[error("invalid embedding option: {0}")]
     InvalidOption(String),
@@ -59,20 +51,22 @@ pub enum EmbedError {
 }
 
 impl EmbedError {
-    /// Whether this error is the user's to fix or ours.
-    pub fn fault(&self) -> Fault {
+    /// What kind of failure this is: model files are the operator's set-up, inputs the caller's.
+    pub fn kind(&self) -> ErrorKind {
         match self {
             EmbedError::ModelDirInvalid { .. }
             | EmbedError::Io { .. }
             | EmbedError::TruncatedWeights { .. }
             | EmbedError::InvalidWeights { .. }
             | EmbedError::BadTokenizer { .. }
-            | EmbedError::EmptyInput { .. }
-            | EmbedError::Busy { .. }
-            | EmbedError::InvalidOption(_) => Fault::User,
-            EmbedError::Tokenize { .. } | EmbedError::ServiceStopped | EmbedError::Compute(_) => {
-                Fault::Internal
-            }
+            | EmbedError::InvalidOption(_) => ErrorKind::Setup,
+            EmbedError::EmptyInput { .. } => ErrorKind::BadInput,
+            EmbedError::Tokenize { .. } | EmbedError::Compute(_) => ErrorKind::Internal,
         }
+    }
+
+    /// Whether this error is the user's to fix or ours.
+    pub fn fault(&self) -> Fault {
+        self.kind().fault()
     }
 }

@@ -4,9 +4,9 @@
 //! model files and where they come from (`source`, `packed`), the network (`bert`,
 //! with the candle-free layers in `plain`, built on the `envkb-kernels` crate),
 //! tokenization with the E5 prefixes (`tokenize`), pooling and windowing (`pool`),
-//! the encoder that ties them together (`encoder`), and the dedicated embedding thread
-//! that async code talks to (`service`). It does not normalize Persian text, store
-//! vectors or search them.
+//! and the encoder that ties them together (`encoder`). It does not normalize Persian
+//! text, store vectors or search them, nor queue work: the server bounds model work with
+//! its own gate (`server::state`).
 //!
 //! ```no_run
 //! use envkb::embed::{Encoder, ModelSource};
@@ -22,13 +22,11 @@ mod error;
 pub mod packed;
 mod plain;
 pub mod pool;
-mod service;
 mod source;
 mod tokenize;
 
 pub use bert::{LinearMode, SMALL_ROWS};
 pub use encoder::{Encoder, EncoderOptions};
 pub use error::EmbedError;
-pub use service::{EmbedHandle, EmbedResult, EmbedService, Reply};
 pub use source::{ModelSource, DEFAULT_MODEL_DIR, MODEL_DIR_ENV, PACKED_FILE, TOKENIZER_FILE};
 pub use tokenize::TextKind;

@@ -4,7 +4,9 @@
 //! Owns the bench file formats and the arithmetic; the ranking itself comes from the
 //! retriever passed in, so every mode is scored by the same code.
 
+pub mod cache;
 pub mod metrics;
+pub mod refs;
 pub mod report;
 pub mod word_order;
 
@@ -19,6 +21,9 @@ pub use metrics::{Metrics, QueryScore};
 
 use crate::ingest::{build_document, loader::Loaded, ChunkLimits, DocMeta, Document};
 use crate::text::{detect_lang, Lang};
+
+pub use cache::cached_corpus_vectors;
+pub use refs::resolve_refs;
 
 /// Errors reading bench files.
 #[derive(Debug, Error)]
@@ -36,6 +41,17 @@ pub enum EvalError {
     },
     #[error("{0} has no entries")]
     EmptyFile(PathBuf),
+}
+
+impl EvalError {
+    /// Bench files are the user's: every failure to read or parse one is theirs to fix.
+    pub fn kind(&self) -> crate::fault::ErrorKind {
+        match self {
+            EvalError::Read { .. } | EvalError::Parse { .. } | EvalError::EmptyFile(_) => {
+                crate::fault::ErrorKind::BadInput
+            }
+        }
+    }
 }
 
 /// One passage of a JSONL corpus: `{"id", "title", "text", "lang"}`.

@@ -28,10 +28,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::engine::Engine;
+use crate::fault::{ErrorKind, Fault};
 use crate::lexical::{LexicalError, LexicalHit};
 use crate::search::SearchError;
 use crate::text::Lang;
-use crate::Fault;
 
 pub use validate::{validate, Invalid};
 
@@ -69,23 +69,22 @@ pub enum ExercisesError {
 }
 
 impl ExercisesError {
-    /// Whether the trainer can fix this (scope, options, missing model) or it is ours.
-    pub fn fault(&self) -> Fault {
+    /// What kind of failure this is: scope and options are the trainer's; causes keep theirs.
+    pub fn kind(&self) -> ErrorKind {
         match self {
             ExercisesError::NoScope
             | ExercisesError::BadCount(_)
-            | ExercisesError::EmptyScope { .. }
-            | ExercisesError::NoSemantic(_) => Fault::User,
-            ExercisesError::Search(SearchError::Embed(e)) => e.fault(),
-            ExercisesError::Answer(e) => e.fault(),
-            ExercisesError::Search(SearchError::Lexical(e)) | ExercisesError::Lexical(e) => {
-                if e.is_user_fault() {
-                    Fault::User
-                } else {
-                    Fault::Internal
-                }
-            }
+            | ExercisesError::EmptyScope { .. } => ErrorKind::BadInput,
+            ExercisesError::NoSemantic(_) => ErrorKind::Unavailable,
+            ExercisesError::Search(e) => e.kind(),
+            ExercisesError::Answer(e) => e.kind(),
+            ExercisesError::Lexical(e) => e.kind(),
         }
+    }
+
+    /// Whether the trainer can fix this (scope, options, missing model) or it is ours.
+    pub fn fault(&self) -> Fault {
+        self.kind().fault()
     }
 }
 

@@ -6,11 +6,12 @@
 
 pub mod chunker;
 pub mod docx;
-pub mod layout;
 pub mod loader;
 pub mod pdf;
-pub mod persian;
 pub mod structure;
+
+/// Kept at their old paths: the PDF steps live under `pdf/`.
+pub use pdf::{layout, persian};
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,27 @@ pub enum IngestError {
     Corrupt(String),
     #[error("too many pages ({pages}; the limit is {limit}, set with --max-pages)")]
     TooManyPages { pages: usize, limit: u32 },
+}
+
+impl IngestError {
+    /// A file's problems are the user's; only failing to read it is ours.
+    pub fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind;
+        match self {
+            IngestError::Unsupported { .. } => ErrorKind::Unsupported,
+            IngestError::TooLarge { .. } => ErrorKind::TooLarge,
+            IngestError::Missing(_) => ErrorKind::NotFound,
+            IngestError::Io(_) => ErrorKind::Internal,
+            IngestError::Binary
+            | IngestError::InvalidUtf8 { .. }
+            | IngestError::Empty
+            | IngestError::FrontMatter(_)
+            | IngestError::NoTextLayer
+            | IngestError::Encrypted
+            | IngestError::Corrupt(_)
+            | IngestError::TooManyPages { .. } => ErrorKind::BadInput,
+        }
+    }
 }
 
 /// Bounds on what one PDF or DOCX file may cost, so a hostile file cannot exhaust memory

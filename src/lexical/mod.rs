@@ -4,33 +4,33 @@
 //! Owns the index directory (tantivy files plus the manifest of indexed documents) and
 //! the single writer. It does not read files (`ingest` does) or fuse rankings.
 
+mod compile;
 pub mod filter;
 pub mod manifest;
 pub mod query;
+mod reader;
 pub mod schema;
 pub mod snippet;
+mod writer;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use tantivy::collector::TopDocs;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
-};
-use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, ReloadPolicy};
 use thiserror::Error;
 
+pub use compile::CompiledQuery;
 pub use filter::{FilterError, Filters};
 pub use manifest::{DocEntry, Manifest};
 pub use query::{parse as parse_query, Lookup, Occurrence, ParsedQuery, QueryError};
+pub use reader::RankedChunk;
 pub use schema::Fields;
 pub use snippet::Snippet;
+pub use writer::IndexSession;
 
-use crate::ingest::Document;
-use crate::text::{Analyzer, AnalyzerOptions, EnvkbTokenizer, Lang, TokenKind, ANALYZER_NAME};
+use crate::fault::{ErrorKind, Fault};
+use crate::text::{Analyzer, AnalyzerOptions, EnvkbTokenizer, Lang, ANALYZER_NAME};
 
 /// Errors of the lexical index.
 #[derive(Debug, Error)]
@@ -60,15 +60,22 @@ pub enum LexicalError {
 }
 
 impl LexicalError {
+    /// What kind of failure this is: queries are the caller's, the index's place and format
+    /// the operator's, damage and I/O ours.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            LexicalError::Query(_) | LexicalError::Filter(_) => ErrorKind::BadRequest,
+            LexicalError::NoIndex(_) | LexicalError::Format { .. } => ErrorKind::Setup,
+            LexicalError::Locked(_) => ErrorKind::Unavailable,
+            LexicalError::Corrupt { .. } | LexicalError::Io(_) | LexicalError::Tantivy(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
+
+    /// Whether the user can fix this.
     pub fn is_user_fault(&self) -> bool {
-        matches!(
-            self,
-            LexicalError::NoIndex(_)
-                | LexicalError::Locked(_)
-                | LexicalError::Format { .. }
-                | LexicalError::Query(_)
-                | LexicalError::Filter(_)
-        )
+        self.kind().fault() == Fault::User
     }
 }
 
@@ -248,503 +255,12 @@ impl LexicalIndex {
             manifest,
         })
     }
-
-    /// BM25 search for a parsed query; returns up to `k` chunks, best first.
-    pub fn search(
-        &self,
-        query: &ParsedQuery,
-        filters: &Filters,
-        k: usize,
-    ) -> Result<Vec<LexicalHit>> {
-        let Some(q) = self.build_query(query, filters)? else {
-            return Err(QueryError::NothingSearchable.into());
-        };
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&*q, &TopDocs::with_limit(k.max(1)).order_by_score())?;
-        let terms = self.query_terms(query);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            hits.push(self.hit_from_doc(&doc, score, &terms));
-        }
-        Ok(hits)
-    }
-
-    /// Reads one chunk by id (for citations and the "open source" link).
-    pub fn chunk(&self, chunk_id: &str) -> Result<Option<LexicalHit>> {
-        self.chunk_with_terms(chunk_id, &HashSet::new())
-    }
-
-    /// Reads one chunk by id, highlighting `terms` (from [`LexicalIndex::query_terms`]).
-    pub fn chunk_with_terms(
-        &self,
-        chunk_id: &str,
-        terms: &HashSet<String>,
-    ) -> Result<Option<LexicalHit>> {
-        let searcher = self.reader.searcher();
-        let q = TermQuery::new(
-            Term::from_field_text(self.fields.chunk_id, chunk_id),
-            IndexRecordOption::Basic,
-        );
-        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
-        let Some((_, addr)) = top.into_iter().next() else {
-            return Ok(None);
-        };
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        Ok(Some(self.hit_from_doc(&doc, 0.0, terms)))
-    }
-
-    /// Every chunk of one document, in order.
-    pub fn document_chunks(&self, doc_id: &str) -> Result<Vec<LexicalHit>> {
-        let Some(entry) = self.manifest.documents.get(doc_id) else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::with_capacity(entry.chunks as usize);
-        for i in 0..entry.chunks {
-            if let Some(hit) = self.chunk(&crate::ingest::chunk_id(doc_id, i))? {
-                out.push(hit);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The analyzed terms a query searches for (not the excluded ones), for highlighting.
-    pub fn query_terms(&self, query: &ParsedQuery) -> HashSet<String> {
-        self.analyzer
-            .analyze(&query.positive_text())
-            .into_iter()
-            .map(|t| t.text)
-            .collect()
-    }
-
-    fn term_query(&self, field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query> {
-        let q: Box<dyn Query> = Box::new(TermQuery::new(
-            Term::from_field_text(field, text),
-            IndexRecordOption::WithFreqs,
-        ));
-        if (boost - 1.0).abs() < f32::EPSILON {
-            q
-        } else {
-            Box::new(BoostQuery::new(q, boost))
-        }
-    }
-
-    /// Each term searched in body, title and breadcrumb with their boosts.
-    fn terms_query(&self, terms: &[(String, f32)]) -> Option<Box<dyn Query>> {
-        let b = self.boosts;
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (t, w) in terms.iter().filter(|(_, w)| *w > 0.0) {
-            should.push((
-                Occur::Should,
-                self.term_query(self.fields.body, t, b.body * w),
-            ));
-            if b.title > 0.0 {
-                should.push((
-                    Occur::Should,
-                    self.term_query(self.fields.title, t, b.title * w),
-                ));
-            }
-            if b.breadcrumb > 0.0 {
-                should.push((
-                    Occur::Should,
-                    self.term_query(self.fields.breadcrumb, t, b.breadcrumb * w),
-                ));
-            }
-        }
-        if should.is_empty() {
-            return None;
-        }
-        Some(Box::new(BooleanQuery::new(should)))
-    }
-
-    fn phrase_query(&self, text: &str) -> Option<Box<dyn Query>> {
-        let words: Vec<_> = self
-            .analyzer
-            .analyze(text)
-            .into_iter()
-            .filter(|t| t.kind == TokenKind::Word)
-            .collect();
-        if words.len() < 2 {
-            return self.terms_query(&words.into_iter().map(|t| (t.text, 1.0)).collect::<Vec<_>>());
-        }
-        let base = words[0].position;
-        let make = |field| {
-            PhraseQuery::new_with_offset(
-                words
-                    .iter()
-                    .map(|t| (t.position - base, Term::from_field_text(field, &t.text)))
-                    .collect(),
-            )
-        };
-        Some(Box::new(BooleanQuery::new(vec![
-            (
-                Occur::Should,
-                Box::new(make(self.fields.body)) as Box<dyn Query>,
-            ),
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(make(self.fields.title)),
-                    self.boosts.title.max(0.1),
-                )),
-            ),
-        ])))
-    }
-
-    fn clause_query(&self, clause: &query::QueryClause) -> Option<Box<dyn Query>> {
-        if clause.phrase {
-            return self.phrase_query(&clause.text);
-        }
-        let tokens = self.analyzer.analyze(&clause.text);
-        let weight = |kind| match kind {
-            TokenKind::Pair => self.boosts.pair,
-            _ => 1.0,
-        };
-        let terms: Vec<(String, f32)> = if clause.occurrence == Occurrence::MustNot
-            && tokens.iter().any(|t| t.kind == TokenKind::Compound)
-        {
-            // Excluding «تفاهم‌نامه» should not exclude every text with «نامه».
-            tokens
-                .into_iter()
-                .filter(|t| t.kind == TokenKind::Compound)
-                .map(|t| (t.text, 1.0))
-                .collect()
-        } else if clause.occurrence == Occurrence::Should {
-            tokens
-                .into_iter()
-                .map(|t| (t.text, weight(t.kind)))
-                .collect()
-        } else {
-            tokens.into_iter().map(|t| (t.text, 1.0)).collect()
-        };
-        self.terms_query(&terms)
-    }
-
-    fn lookup_query(&self, lookup: &Lookup) -> Option<Box<dyn Query>> {
-        if lookup.is_empty() {
-            return None;
-        }
-        let f = self.fields;
-        let exact = |field, value: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(field, value),
-                IndexRecordOption::Basic,
-            ))
-        };
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(a) = &lookup.article {
-            parts.push((Occur::Must, exact(f.article, a)));
-        }
-        let clause_forms = lookup.clause_forms();
-        if !clause_forms.is_empty() {
-            let any: Vec<(Occur, Box<dyn Query>)> = clause_forms
-                .iter()
-                .map(|c| (Occur::Should, exact(f.clause, c)))
-                .collect();
-            parts.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        }
-        if let Some(n) = &lookup.note {
-            if !n.is_empty() {
-                parts.push((Occur::Must, exact(f.note, n)));
-            }
-        }
-        if parts.is_empty() {
-            return None;
-        }
-        // The full match (article and clause) scores the boost; the article alone scores
-        // half, so its other clauses follow right after.
-        let mut should: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(
-                Box::new(BooleanQuery::new(parts)),
-                self.boosts.lookup,
-            )),
-        )];
-        if let (Some(a), false) = (
-            &lookup.article,
-            clause_forms.is_empty() && lookup.note.is_none(),
-        ) {
-            should.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    exact(f.article, a),
-                    self.boosts.lookup / 2.0,
-                )),
-            ));
-        }
-        Some(Box::new(BooleanQuery::new(should)))
-    }
-
-    fn filter_query(&self, filters: &Filters) -> Vec<(Occur, Box<dyn Query>)> {
-        let f = self.fields;
-        let any_of = |field, values: Vec<String>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(
-                values
-                    .iter()
-                    .map(|v| {
-                        (
-                            Occur::Should,
-                            Box::new(TermQuery::new(
-                                Term::from_field_text(field, v),
-                                IndexRecordOption::Basic,
-                            )) as Box<dyn Query>,
-                        )
-                    })
-                    .collect(),
-            ))
-        };
-        let mut out = Vec::new();
-        if !filters.doc_type.is_empty() {
-            out.push(any_of(f.doc_type, filters.doc_type.clone()));
-        }
-        if !filters.lang.is_empty() {
-            out.push(any_of(
-                f.lang,
-                filters.lang.iter().map(|l| l.code().to_string()).collect(),
-            ));
-        }
-        if !filters.status.is_empty() {
-            out.push(any_of(f.status, filters.status.clone()));
-        }
-        if !filters.year.is_empty() {
-            let ranges: Vec<(Occur, Box<dyn Query>)> = filters
-                .year
-                .iter()
-                .map(|&(a, b)| {
-                    (
-                        Occur::Should,
-                        Box::new(RangeQuery::new(
-                            std::ops::Bound::Included(Term::from_field_u64(f.year, u64::from(a))),
-                            std::ops::Bound::Included(Term::from_field_u64(f.year, u64::from(b))),
-                        )) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            out.push(Box::new(BooleanQuery::new(ranges)));
-        }
-        out.into_iter()
-            .map(|q| {
-                (
-                    Occur::Must,
-                    Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
-                )
-            })
-            .collect()
-    }
-
-    /// The tantivy query for a parsed query and filters; `None` when nothing is searchable.
-    pub fn build_query(
-        &self,
-        query: &ParsedQuery,
-        filters: &Filters,
-    ) -> Result<Option<Box<dyn Query>>> {
-        let mut text_parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut positive = 0;
-        for clause in &query.clauses {
-            let Some(q) = self.clause_query(clause) else {
-                continue;
-            };
-            let occur = match clause.occurrence {
-                Occurrence::Should => Occur::Should,
-                Occurrence::Must => Occur::Must,
-                Occurrence::MustNot => Occur::MustNot,
-            };
-            if occur != Occur::MustNot {
-                positive += 1;
-            }
-            text_parts.push((occur, q));
-        }
-        if let Some(l) = self.lookup_query(&query.lookup) {
-            positive += 1;
-            text_parts.push((Occur::Should, l));
-        }
-        if positive == 0 {
-            return Ok(None);
-        }
-        let mut all: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(text_parts)))];
-        all.extend(self.filter_query(filters));
-        Ok(Some(Box::new(BooleanQuery::new(all))))
-    }
-
-    fn hit_from_doc(
-        &self,
-        doc: &TantivyDocument,
-        score: f32,
-        terms: &HashSet<String>,
-    ) -> LexicalHit {
-        let f = self.fields;
-        let text_of = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        let opt_text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-                .filter(|s| !s.is_empty())
-        };
-        let u64_of = |field| doc.get_first(field).and_then(|v| v.as_u64());
-        let body = text_of(f.body);
-        let (snippet, matched_terms) =
-            snippet::snippet_and_terms(&self.analyzer, &body, terms, SNIPPET_BYTES);
-        LexicalHit {
-            chunk_id: text_of(f.chunk_id),
-            doc_id: text_of(f.doc_id),
-            score,
-            title: text_of(f.title),
-            breadcrumb: text_of(f.breadcrumb)
-                .split(BREADCRUMB_SEPARATOR)
-                .map(str::to_string)
-                .collect(),
-            snippet,
-            doc_type: text_of(f.doc_type),
-            lang: text_of(f.lang),
-            year: u64_of(f.year).map(|y| y as u32),
-            status: opt_text(f.status),
-            article: opt_text(f.article),
-            clause: opt_text(f.clause),
-            note: doc
-                .get_first(f.note)
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            start: u64_of(f.start).unwrap_or(0),
-            end: u64_of(f.end).unwrap_or(0),
-            source: text_of(f.source),
-            text: body,
-            matched_terms,
-            pages: match (u64_of(f.page_first), u64_of(f.page_last)) {
-                (Some(first), Some(last)) => Some(crate::ingest::PageSpan {
-                    first: first as u32,
-                    last: last as u32,
-                }),
-                _ => None,
-            },
-        }
-    }
 }
 
 fn corrupt(dir: &Path, e: impl std::fmt::Display) -> LexicalError {
     LexicalError::Corrupt {
         dir: dir.to_path_buf(),
         detail: e.to_string(),
-    }
-}
-
-/// The single writer at work. Dropping it without [`IndexSession::commit`] discards every change.
-pub struct IndexSession<'a> {
-    index: &'a mut LexicalIndex,
-    writer: IndexWriter,
-    manifest: Manifest,
-}
-
-impl IndexSession<'_> {
-    /// What the index will hold after commit.
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
-    }
-
-    /// Records which model the vectors committed next come from.
-    pub fn set_model(&mut self, model: Option<String>) {
-        self.manifest.model = model;
-    }
-
-    /// Adds (or replaces) a document and all its chunks.
-    pub fn add(&mut self, doc: &Document) -> Result<()> {
-        let f = self.index.fields;
-        self.writer
-            .delete_term(Term::from_field_text(f.doc_id, &doc.id));
-        for c in &doc.chunks {
-            let mut d = TantivyDocument::default();
-            d.add_text(f.chunk_id, &c.id);
-            d.add_text(f.doc_id, &doc.id);
-            d.add_text(f.title, &doc.title);
-            d.add_text(f.breadcrumb, c.breadcrumb.join(BREADCRUMB_SEPARATOR));
-            d.add_text(f.body, &c.text);
-            if let Some(a) = &c.article {
-                d.add_text(f.article, a);
-            }
-            if let Some(cl) = &c.clause {
-                d.add_text(f.clause, cl);
-                if let Some(twin) = crate::ingest::structure::clause_letter_twin(cl) {
-                    d.add_text(f.clause, twin);
-                }
-            }
-            if let Some(n) = &c.note {
-                d.add_text(f.note, n);
-            }
-            d.add_text(f.doc_type, &doc.doc_type);
-            d.add_text(f.lang, c.lang.code());
-            if let Some(s) = &doc.meta.status {
-                d.add_text(f.status, s);
-            }
-            if let Some(y) = doc.meta.year {
-                d.add_u64(f.year, u64::from(y));
-            }
-            d.add_text(f.source, doc.path.to_string_lossy());
-            d.add_u64(f.ordinal, u64::from(c.ordinal));
-            d.add_u64(f.start, c.start as u64);
-            d.add_u64(f.end, c.end as u64);
-            if let Some(p) = c.pages {
-                d.add_u64(f.page_first, u64::from(p.first));
-                d.add_u64(f.page_last, u64::from(p.last));
-            }
-            self.writer.add_document(d)?;
-        }
-        self.manifest.documents.insert(
-            doc.id.clone(),
-            DocEntry {
-                path: doc.path.to_string_lossy().into_owned(),
-                hash: doc.hash.clone(),
-                title: doc.title.clone(),
-                doc_type: doc.doc_type.clone(),
-                lang: doc.lang,
-                year: doc.meta.year,
-                status: doc.meta.status.clone(),
-                chunks: doc.chunks.len() as u32,
-                bytes: doc.text.len() as u64,
-            },
-        );
-        Ok(())
-    }
-
-    /// Removes a document and its chunks.
-    pub fn remove(&mut self, doc_id: &str) {
-        self.writer
-            .delete_term(Term::from_field_text(self.index.fields.doc_id, doc_id));
-        self.manifest.documents.remove(doc_id);
-    }
-
-    /// Makes every change visible at once. A crash before this leaves the index as it was.
-    pub fn commit(self) -> Result<()> {
-        self.commit_with(|_, _| Ok(None))
-    }
-
-    /// Commits, first calling `companion(dir, generation)` to write files that must change
-    /// together with the index (the vector store); the file name it returns is recorded in
-    /// the manifest, so the commit makes the index, manifest and companion visible at once.
-    pub fn commit_with(
-        mut self,
-        companion: impl FnOnce(&Path, u64) -> std::io::Result<Option<String>>,
-    ) -> Result<()> {
-        self.manifest.generation += 1;
-        self.manifest.vectors = companion(&self.index.dir, self.manifest.generation)?;
-        let name = self.manifest.write(&self.index.dir)?;
-        let payload = serde_json::to_string(&manifest::Payload {
-            format: manifest::FORMAT_VERSION,
-            manifest: name.clone(),
-        })
-        .map_err(std::io::Error::other)?;
-        let mut prepared = self.writer.prepare_commit()?;
-        prepared.set_payload(&payload);
-        prepared.commit()?;
-        self.writer.wait_merging_threads()?;
-        Manifest::remove_others(&self.index.dir, &name);
-        self.index.manifest = self.manifest;
-        self.index.reader.reload()?;
-        Ok(())
     }
 }
 

@@ -216,6 +216,21 @@ static DOTTED: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"(?:^|[^0-9.])([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})(?:$|[^0-9.])").unwrap()
 });
 
+/// A natural-language question as a query: all its words as one optional clause (no
+/// operators, so "-" or quotes in a question are just text) plus any article/clause look-up
+/// it names. Used by answers and by the evaluation of question sets alike.
+pub fn question_query(text: &str) -> ParsedQuery {
+    ParsedQuery {
+        raw: text.to_string(),
+        clauses: vec![QueryClause {
+            occurrence: Occurrence::Should,
+            text: text.to_string(),
+            phrase: false,
+        }],
+        lookup: find_lookup(text),
+    }
+}
+
 /// Finds «ماده ۶ بند د», "article 6 clause d", «تبصره ۱» and bare "6.1.2" in a query.
 pub fn find_lookup(raw: &str) -> Lookup {
     let text = normalize(raw);

@@ -13,10 +13,14 @@ use serde::Serialize;
 pub use fusion::{fuse, Fused, Fusion};
 
 use crate::embed::{EmbedError, Encoder};
-use crate::lexical::{Filters, LexicalError, LexicalHit, LexicalIndex, Occurrence, ParsedQuery};
+use std::collections::HashMap;
 
-/// How many chunks are checked for `+`/`-` constraints before semantic hits are kept.
-const CONSTRAINT_DEPTH: usize = 2000;
+use tantivy::{DocAddress, Searcher};
+
+use crate::lexical::{
+    CompiledQuery, Filters, LexicalError, LexicalHit, LexicalIndex, Occurrence, ParsedQuery,
+    QueryError, RankedChunk,
+};
 use crate::text::normalize_for_embedding;
 
 /// A ranked list of (chunk id, score), best first.
@@ -29,6 +33,24 @@ pub enum Mode {
     Lexical,
     Semantic,
     Hybrid,
+}
+
+impl Mode {
+    /// Ranks this mode's results from the two lists: one side alone (the other ignored), or
+    /// both fused with `hybrid`. The one place a mode decides what is fused.
+    pub fn fuse(
+        self,
+        lexical: &[(String, f32)],
+        semantic: &[(String, f32)],
+        hybrid: Fusion,
+    ) -> Vec<Fused> {
+        let alone = |semantic_weight| Fusion::Normalized { semantic_weight };
+        match self {
+            Mode::Lexical => fuse(lexical, &[], alone(0.0)),
+            Mode::Semantic => fuse(&[], semantic, alone(1.0)),
+            Mode::Hybrid => fuse(lexical, semantic, hybrid),
+        }
+    }
 }
 
 /// Nearest chunks to a query vector, filters applied. Implemented by the vector store.
@@ -93,6 +115,16 @@ pub enum SearchError {
     Embed(#[from] EmbedError),
 }
 
+impl SearchError {
+    /// The kind of the underlying index or model error.
+    pub fn kind(&self) -> crate::fault::ErrorKind {
+        match self {
+            SearchError::Lexical(e) => e.kind(),
+            SearchError::Embed(e) => e.kind(),
+        }
+    }
+}
+
 /// The semantic side: an encoder and the vectors of the indexed chunks.
 pub struct Semantic<'a> {
     pub encoder: &'a Encoder,
@@ -108,6 +140,15 @@ pub struct Retriever<'a> {
     pub semantic_unavailable: Option<String>,
 }
 
+/// Both sides of one search before fusion, with what is needed to show the hits afterwards.
+struct Sides {
+    lexical: Vec<RankedChunk>,
+    semantic: Ranked,
+    /// The compiled query, when the lexical side could run (its terms are highlighted).
+    compiled: Option<CompiledQuery>,
+    searcher: Searcher,
+}
+
 impl Retriever<'_> {
     /// The two ranked lists for a query, each `depth` deep (semantic empty when unavailable).
     pub fn ranked_lists(
@@ -117,15 +158,38 @@ impl Retriever<'_> {
         mode: Mode,
         depth: usize,
     ) -> Result<(Ranked, Ranked), SearchError> {
-        let lexical_side = || -> Result<Ranked, SearchError> {
-            if mode == Mode::Semantic {
-                return Ok(Vec::new());
-            }
-            match self.lexical.search(query, filters, depth) {
-                Ok(hits) => Ok(hits.into_iter().map(|h| (h.chunk_id, h.score)).collect()),
-                // A question of only common words still has a meaning to embed.
-                Err(LexicalError::Query(_)) if mode == Mode::Hybrid => Ok(Vec::new()),
-                Err(e) => Err(e.into()),
+        let sides = self.sides(query, filters, mode, depth)?;
+        let lexical = sides
+            .lexical
+            .into_iter()
+            .map(|r| (r.chunk_id, r.score))
+            .collect();
+        Ok((lexical, sides.semantic))
+    }
+
+    /// Runs each side once: the query is compiled (analyzed) once and serves the lexical
+    /// ranking, the `+`/`-` check of semantic hits and, later, the highlights.
+    fn sides(
+        &self,
+        query: &ParsedQuery,
+        filters: &Filters,
+        mode: Mode,
+        depth: usize,
+    ) -> Result<Sides, SearchError> {
+        let searcher = self.lexical.searcher();
+        let compiled = match self.lexical.compile(query, filters) {
+            Ok(c) => Some(c),
+            // A question of only common words still has a meaning to embed.
+            Err(LexicalError::Query(_)) if mode == Mode::Hybrid => None,
+            Err(e) if mode != Mode::Semantic => return Err(e.into()),
+            Err(_) => None,
+        };
+        let lexical_side = || -> Result<Vec<RankedChunk>, SearchError> {
+            match (&compiled, mode) {
+                (Some(c), Mode::Lexical | Mode::Hybrid) => {
+                    Ok(self.lexical.ranked(&searcher, c, depth)?)
+                }
+                _ => Ok(Vec::new()),
             }
         };
         let semantic_side = || -> Result<Ranked, SearchError> {
@@ -161,19 +225,24 @@ impl Retriever<'_> {
             .iter()
             .any(|c| c.occurrence != Occurrence::Should);
         if constrained && !semantic.is_empty() {
-            let allowed: std::collections::HashSet<String> = self
-                .lexical
-                .search(query, filters, CONSTRAINT_DEPTH)?
-                .into_iter()
-                .map(|h| h.chunk_id)
-                .collect();
+            let compiled = match &compiled {
+                Some(c) => c,
+                None => return Err(LexicalError::Query(QueryError::NothingSearchable).into()),
+            };
+            let ids: Vec<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
+            let allowed = self.lexical.matching(&searcher, compiled, &ids)?;
             semantic.retain(|(id, _)| allowed.contains(id));
         }
-        Ok((lexical, semantic))
+        Ok(Sides {
+            lexical,
+            semantic,
+            compiled,
+            searcher,
+        })
     }
 
     /// Searches in `mode`, falling back to lexical (with a warning) when the semantic side
-    /// is unavailable.
+    /// is unavailable. Stored fields and snippets are read once, for the `k` hits returned.
     pub fn search(
         &self,
         query: &ParsedQuery,
@@ -194,28 +263,35 @@ impl Retriever<'_> {
             (m, _) => (m, None),
         };
         let depth = self.config.depth.max(k);
-        let (lexical, semantic) = self.ranked_lists(query, filters, mode, depth)?;
-        let fused = match mode {
-            Mode::Lexical => fuse(
-                &lexical,
-                &[],
-                Fusion::Normalized {
-                    semantic_weight: 0.0,
-                },
-            ),
-            Mode::Semantic => fuse(
-                &[],
-                &semantic,
-                Fusion::Normalized {
-                    semantic_weight: 1.0,
-                },
-            ),
-            Mode::Hybrid => fuse(&lexical, &semantic, self.config.fusion),
+        let sides = self.sides(query, filters, mode, depth)?;
+        let addresses: HashMap<&str, DocAddress> = sides
+            .lexical
+            .iter()
+            .map(|r| (r.chunk_id.as_str(), r.address))
+            .collect();
+        let lexical: Ranked = sides
+            .lexical
+            .iter()
+            .map(|r| (r.chunk_id.clone(), r.score))
+            .collect();
+        let fused = mode.fuse(&lexical, &sides.semantic, self.config.fusion);
+        let shown: Vec<Fused> = fused.into_iter().take(k).collect();
+        let wanted: Vec<(&str, Option<DocAddress>)> = shown
+            .iter()
+            .map(|f| (f.id.as_str(), addresses.get(f.id.as_str()).copied()))
+            .collect();
+        let owned_terms;
+        let terms = match &sides.compiled {
+            Some(c) => c.terms(),
+            None => {
+                owned_terms = self.lexical.query_terms(query);
+                &owned_terms
+            }
         };
-        let terms = self.lexical.query_terms(query);
-        let mut hits = Vec::with_capacity(k);
-        for f in fused.into_iter().take(k) {
-            let Some(hit) = self.lexical.chunk_with_terms(&f.id, &terms)? else {
+        let mut read = self.lexical.hits(&sides.searcher, &wanted, terms)?;
+        let mut hits = Vec::with_capacity(shown.len());
+        for f in shown {
+            let Some(hit) = read.remove(&f.id) else {
                 continue;
             };
             let explain = Explain {

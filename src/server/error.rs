@@ -16,6 +16,7 @@ use crate::exercises::ExercisesError;
 use crate::ingest::IngestError;
 use crate::lexical::LexicalError;
 use crate::search::SearchError;
+use crate::ErrorKind;
 
 /// Seconds a client is told to wait after a 429 or a 503.
 pub const RETRY_AFTER_SECS: u64 = 1;
@@ -37,6 +38,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     TooLarge { limit: usize },
+    /// A file over one of the ingest limits; the message names the limit that applied.
+    #[error("{0}")]
+    FileTooLarge(String),
     /// No API key where one is needed, or a key that is not valid.
     #[error("{0}")]
     Unauthorized(String),
@@ -80,7 +84,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooLarge { .. } | ApiError::FileTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+            }
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -145,112 +151,51 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Library errors: a remote user sees query and input problems, never server paths.
+/// Library errors: the kind the module decided picks the response, in this one match. A
+/// remote user sees what to fix in their request, never the server's paths or set-up: set-up
+/// errors (no index, no model) are the operator's and are logged like internal ones.
 impl From<crate::Error> for ApiError {
     fn from(e: crate::Error) -> Self {
-        match e {
-            crate::Error::Lexical(e) => e.into(),
-            crate::Error::Search(SearchError::Lexical(e)) => e.into(),
-            crate::Error::Search(SearchError::Embed(e)) | crate::Error::Embed(e) => e.into(),
-            crate::Error::Ingest(e) => e.into(),
-            crate::Error::Usage(m) => ApiError::BadRequest(m),
-            other => ApiError::Internal(other.to_string()),
+        let kind = e.kind();
+        if kind == ErrorKind::Unavailable {
+            tracing::warn!("unavailable: {e}");
+        }
+        match kind {
+            ErrorKind::BadRequest => ApiError::BadRequest(e.public_message()),
+            ErrorKind::BadInput => ApiError::InvalidInput(e.public_message()),
+            ErrorKind::Unsupported => ApiError::UnsupportedMediaType(e.public_message()),
+            ErrorKind::TooLarge => ApiError::FileTooLarge(e.public_message()),
+            ErrorKind::NotFound => ApiError::NotFound(e.public_message()),
+            ErrorKind::Conflict => ApiError::Conflict(e.public_message()),
+            ErrorKind::Busy => ApiError::Busy(e.public_message()),
+            ErrorKind::Unavailable => ApiError::Unavailable(e.public_message()),
+            ErrorKind::Setup | ErrorKind::Internal => ApiError::Internal(e.to_string()),
         }
     }
 }
 
-impl From<LexicalError> for ApiError {
-    fn from(e: LexicalError) -> Self {
-        match e {
-            LexicalError::Query(q) => ApiError::BadRequest(q.to_string()),
-            LexicalError::Filter(f) => ApiError::BadRequest(f.to_string()),
-            LexicalError::Locked(_) => ApiError::Unavailable(
-                "another envkb process is writing to the index; retry when it is done".into(),
-            ),
-            other => ApiError::Internal(other.to_string()),
+/// Module errors go through [`crate::Error`], so their kind is read in one place.
+macro_rules! via_crate_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                crate::Error::from(e).into()
+            }
         }
-    }
+    )*};
 }
+via_crate_error!(
+    LexicalError,
+    SearchError,
+    EmbedError,
+    AnswerError,
+    ExercisesError,
+    IngestError
+);
 
-impl From<SearchError> for ApiError {
-    fn from(e: SearchError) -> Self {
-        crate::Error::Search(e).into()
-    }
-}
-
-impl From<EmbedError> for ApiError {
-    fn from(e: EmbedError) -> Self {
-        match e {
-            EmbedError::EmptyInput { .. } => ApiError::InvalidInput(e.to_string()),
-            EmbedError::Busy { .. } => ApiError::Busy(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-/// A question the asker must fix is a 422; everything else maps as its cause does.
-impl From<AnswerError> for ApiError {
-    fn from(e: AnswerError) -> Self {
-        match e {
-            AnswerError::EmptyQuestion
-            | AnswerError::QuestionTooLong { .. }
-            | AnswerError::NotAQuestion(_) => ApiError::InvalidInput(e.to_string()),
-            AnswerError::Search(e) => e.into(),
-            AnswerError::Embed(e) => e.into(),
-            AnswerError::Lexical(e) => e.into(),
-            AnswerError::InvalidCitations(_) => ApiError::Internal(e.to_string()),
-            AnswerError::Llm(e) => e.into(),
-        }
-    }
-}
-
-/// The language model: a bad chat request is the caller's (422); an endpoint that fails
-/// is a 503 whose detail (the endpoint's address) stays in the log.
 impl From<LlmError> for ApiError {
     fn from(e: LlmError) -> Self {
-        match e {
-            LlmError::BadRequest(_) | LlmError::PromptTooLong { .. } => {
-                ApiError::InvalidInput(e.to_string())
-            }
-            LlmError::Unreachable { .. } | LlmError::Remote { .. } => {
-                tracing::warn!("language model endpoint failed: {e}");
-                ApiError::Unavailable("the language model did not answer; retry later".into())
-            }
-            LlmError::Config(_) | LlmError::Model { .. } | LlmError::Generation(_) => {
-                ApiError::Internal(e.to_string())
-            }
-        }
-    }
-}
-
-/// Exercise generation: a scope with nothing in it is the trainer's to fix; kinds that
-/// need the model are unavailable without it.
-impl From<ExercisesError> for ApiError {
-    fn from(e: ExercisesError) -> Self {
-        match e {
-            ExercisesError::NoSemantic(_) => ApiError::Unavailable(e.to_string()),
-            ExercisesError::EmptyScope { .. } => ApiError::InvalidInput(e.to_string()),
-            ExercisesError::Search(e) => e.into(),
-            ExercisesError::Answer(e) => e.into(),
-            ExercisesError::Lexical(e) => e.into(),
-            // The route checks scope and count first, in the API's own words.
-            ExercisesError::NoScope | ExercisesError::BadCount(_) => {
-                ApiError::InvalidInput(e.to_string())
-            }
-        }
-    }
-}
-
-impl From<IngestError> for ApiError {
-    fn from(e: IngestError) -> Self {
-        match e {
-            IngestError::Unsupported { .. } => ApiError::UnsupportedMediaType(e.to_string()),
-            IngestError::TooLarge { limit, .. } => ApiError::TooLarge {
-                limit: usize::try_from(limit).unwrap_or(usize::MAX),
-            },
-            IngestError::Io(_) | IngestError::Missing(_) => ApiError::Internal(e.to_string()),
-            other => ApiError::InvalidInput(format!("the file cannot be indexed: {other}")),
-        }
+        crate::Error::Answer(AnswerError::Llm(e)).into()
     }
 }
 
@@ -283,8 +228,8 @@ mod tests {
         }
         .into();
         assert_eq!(e.status_and_code().0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let e: ApiError = EmbedError::Busy { capacity: 4 }.into();
-        assert_eq!(e.status_and_code().0, StatusCode::TOO_MANY_REQUESTS);
+        let e: ApiError = EmbedError::EmptyInput { index: 0 }.into();
+        assert_eq!(e.status_and_code().0, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
     #[test]
@@ -294,5 +239,321 @@ mod tests {
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
         let r = ApiError::Unauthorized("no key".into()).into_response();
         assert!(r.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    /// Every variant of every module error, with the HTTP status and the exit code it must
+    /// get. The `kind()` matches are exhaustive, so a new variant cannot compile without a
+    /// kind; this table makes sure each kind lands where the front ends expect.
+    #[test]
+    fn every_error_variant_has_one_status_and_one_exit_code() {
+        use crate::answer::{AnswerError, LlmError};
+        use crate::eval::EvalError;
+        use crate::exercises::ExercisesError;
+        use crate::lexical::{FilterError, QueryError};
+        use crate::vector::VectorError;
+        use std::path::PathBuf;
+
+        let io = || std::io::Error::other("disk failed");
+        let p = || PathBuf::from("/srv/x");
+        let cases: Vec<(crate::Error, u16, i32)> = vec![
+            // Embedding model and inputs.
+            (
+                EmbedError::ModelDirInvalid {
+                    dir: p(),
+                    reason: "r".into(),
+                }
+                .into(),
+                500,
+                2,
+            ),
+            (
+                EmbedError::Io {
+                    path: p(),
+                    source: io(),
+                }
+                .into(),
+                500,
+                2,
+            ),
+            (
+                EmbedError::TruncatedWeights {
+                    path: p(),
+                    detail: "d".into(),
+                }
+                .into(),
+                500,
+                2,
+            ),
+            (
+                EmbedError::InvalidWeights {
+                    path: p(),
+                    detail: "d".into(),
+                }
+                .into(),
+                500,
+                2,
+            ),
+            (
+                EmbedError::BadTokenizer {
+                    path: p(),
+                    detail: "d".into(),
+                }
+                .into(),
+                500,
+                2,
+            ),
+            (EmbedError::EmptyInput { index: 0 }.into(), 422, 2),
+            (
+                EmbedError::Tokenize {
+                    index: 0,
+                    detail: "d".into(),
+                }
+                .into(),
+                500,
+                1,
+            ),
+            (EmbedError::InvalidOption("threads".into()).into(), 500, 2),
+            // Files.
+            (
+                IngestError::Unsupported {
+                    extension: ".exe".into(),
+                }
+                .into(),
+                415,
+                2,
+            ),
+            (IngestError::Io(io()).into(), 500, 1),
+            (IngestError::Binary.into(), 422, 2),
+            (IngestError::InvalidUtf8 { offset: 3 }.into(), 422, 2),
+            (IngestError::Empty.into(), 422, 2),
+            (IngestError::TooLarge { bytes: 9, limit: 8 }.into(), 413, 2),
+            (IngestError::FrontMatter("bad".into()).into(), 422, 2),
+            (IngestError::Missing(p()).into(), 404, 2),
+            (IngestError::NoTextLayer.into(), 422, 2),
+            (IngestError::Encrypted.into(), 422, 2),
+            (IngestError::Corrupt("xref".into()).into(), 422, 2),
+            (
+                IngestError::TooManyPages { pages: 9, limit: 8 }.into(),
+                422,
+                2,
+            ),
+            // The index.
+            (LexicalError::NoIndex(p()).into(), 500, 2),
+            (LexicalError::Locked(p()).into(), 503, 2),
+            (
+                LexicalError::Format {
+                    dir: p(),
+                    found: 1,
+                    expected: 2,
+                }
+                .into(),
+                500,
+                2,
+            ),
+            (
+                LexicalError::Corrupt {
+                    dir: p(),
+                    detail: "d".into(),
+                }
+                .into(),
+                500,
+                1,
+            ),
+            (QueryError::Empty.into(), 400, 2),
+            (FilterError::UnknownKey("k".into()).into(), 400, 2),
+            (LexicalError::Io(io()).into(), 500, 1),
+            (
+                LexicalError::Tantivy(tantivy::TantivyError::InvalidArgument("a".into())).into(),
+                500,
+                1,
+            ),
+            // Vectors.
+            (
+                VectorError::Dim {
+                    expected: 2,
+                    found: 3,
+                }
+                .into(),
+                500,
+                1,
+            ),
+            (VectorError::NonFinite("c".into()).into(), 500, 1),
+            (VectorError::Zero("c".into()).into(), 500, 1),
+            (VectorError::Duplicate("c".into()).into(), 500, 1),
+            (
+                VectorError::Format {
+                    file: p(),
+                    found: 1,
+                    expected: 2,
+                }
+                .into(),
+                500,
+                2,
+            ),
+            (
+                VectorError::Corrupt {
+                    file: p(),
+                    detail: "d".into(),
+                }
+                .into(),
+                500,
+                1,
+            ),
+            (VectorError::Io(io()).into(), 500, 1),
+            (VectorError::Missing.into(), 500, 2),
+            (VectorError::OtherModel.into(), 500, 2),
+            // Bench files.
+            (
+                EvalError::Read {
+                    path: p(),
+                    source: io(),
+                }
+                .into(),
+                422,
+                2,
+            ),
+            (
+                EvalError::Parse {
+                    path: p(),
+                    line: 1,
+                    message: "m".into(),
+                }
+                .into(),
+                422,
+                2,
+            ),
+            (EvalError::EmptyFile(p()).into(), 422, 2),
+            // Retrieval wraps its causes and keeps their kind.
+            (
+                SearchError::Lexical(QueryError::Empty.into()).into(),
+                400,
+                2,
+            ),
+            (
+                SearchError::Embed(EmbedError::EmptyInput { index: 0 }).into(),
+                422,
+                2,
+            ),
+            // Answers.
+            (AnswerError::EmptyQuestion.into(), 422, 2),
+            (
+                AnswerError::QuestionTooLong { chars: 9, limit: 8 }.into(),
+                422,
+                2,
+            ),
+            (AnswerError::NotAQuestion("digits").into(), 422, 2),
+            (
+                AnswerError::Search(SearchError::Lexical(LexicalError::Locked(p()))).into(),
+                503,
+                2,
+            ),
+            (
+                AnswerError::Embed(EmbedError::Compute(candle_core::Error::Msg("m".into()))).into(),
+                500,
+                1,
+            ),
+            (
+                AnswerError::Lexical(LexicalError::NoIndex(p())).into(),
+                500,
+                2,
+            ),
+            (AnswerError::InvalidCitations("c".into()).into(), 500, 1),
+            (
+                AnswerError::Llm(LlmError::Config("c".into())).into(),
+                500,
+                2,
+            ),
+            (
+                AnswerError::Llm(LlmError::Model {
+                    path: p(),
+                    detail: "d".into(),
+                })
+                .into(),
+                500,
+                2,
+            ),
+            (
+                AnswerError::Llm(LlmError::Unreachable {
+                    url: "u".into(),
+                    detail: "d".into(),
+                })
+                .into(),
+                503,
+                2,
+            ),
+            (
+                AnswerError::Llm(LlmError::Remote {
+                    url: "u".into(),
+                    detail: "d".into(),
+                })
+                .into(),
+                503,
+                2,
+            ),
+            (
+                AnswerError::Llm(LlmError::PromptTooLong {
+                    tokens: 9,
+                    limit: 8,
+                })
+                .into(),
+                422,
+                2,
+            ),
+            (
+                AnswerError::Llm(LlmError::BadRequest("b".into())).into(),
+                422,
+                2,
+            ),
+            (
+                AnswerError::Llm(LlmError::Generation("g".into())).into(),
+                500,
+                1,
+            ),
+            // Exercises.
+            (ExercisesError::NoScope.into(), 422, 2),
+            (ExercisesError::BadCount(99).into(), 422, 2),
+            (
+                ExercisesError::EmptyScope {
+                    lang: "fa",
+                    scope: "s".into(),
+                    other: "en",
+                }
+                .into(),
+                422,
+                2,
+            ),
+            (ExercisesError::NoSemantic("no model".into()).into(), 503, 2),
+            (
+                ExercisesError::Search(SearchError::Lexical(QueryError::Empty.into())).into(),
+                400,
+                2,
+            ),
+            (
+                ExercisesError::Answer(AnswerError::EmptyQuestion).into(),
+                422,
+                2,
+            ),
+            (
+                ExercisesError::Lexical(LexicalError::Io(io())).into(),
+                500,
+                1,
+            ),
+            // The crate's own.
+            (crate::Error::Usage("no such path".into()), 400, 2),
+            (crate::Error::Internal("thread".into()), 500, 1),
+        ];
+        for (error, status, exit) in cases {
+            let shown = format!("{error:?}");
+            let kind = error.kind();
+            assert_eq!(kind.exit_code(), exit, "exit code of {shown}");
+            let api = ApiError::from(error);
+            assert_eq!(
+                api.status_and_code().0.as_u16(),
+                status,
+                "status of {shown}"
+            );
+            // Whatever the status, no server path reaches a remote caller.
+            assert!(!api.body_for("r").message.contains("/srv/x"), "{shown}");
+        }
     }
 }

@@ -115,7 +115,7 @@ pub async fn serve(config: ServeConfig, engine: Engine) -> crate::Result<()> {
         .map_err(|e| crate::Error::Usage(format!("cannot listen on {}: {e}", config.addr)))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| crate::Error::Usage(format!("cannot read the bound address: {e}")))?;
+        .map_err(|e| crate::Error::Internal(format!("cannot read the bound address: {e}")))?;
     let (state, writer) = AppState::start(&config, engine)?;
     {
         use std::io::Write;
@@ -130,7 +130,7 @@ pub async fn serve(config: ServeConfig, engine: Engine) -> crate::Result<()> {
     // Every router clone is gone: the writer finishes what is queued, then stops.
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     tracing::info!("stopped");
-    served.map_err(|e| crate::Error::Usage(format!("the server failed: {e}")))
+    served.map_err(|e| crate::Error::Internal(format!("the server failed: {e}")))
 }
 
 async fn shutdown_signal() {

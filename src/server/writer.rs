@@ -155,7 +155,7 @@ pub fn start(
 ) -> crate::Result<(WriterHandle, WriterThread)> {
     let uploads = dir.join(UPLOADS_DIR);
     std::fs::create_dir_all(&uploads)
-        .map_err(|e| crate::Error::Usage(format!("cannot create {}: {e}", uploads.display())))?;
+        .map_err(|e| crate::Error::Internal(format!("cannot create {}: {e}", uploads.display())))?;
     // The indexer records canonical paths; compare like with like.
     let uploads = std::fs::canonicalize(&uploads).unwrap_or(uploads);
     let capacity = capacity.max(1);
@@ -169,7 +169,7 @@ pub fn start(
     let thread = std::thread::Builder::new()
         .name("envkb-writer".into())
         .spawn(move || writer.run(rx, &metrics))
-        .map_err(|e| crate::Error::Usage(format!("cannot start the index writer: {e}")))?;
+        .map_err(|e| crate::Error::Internal(format!("cannot start the index writer: {e}")))?;
     Ok((WriterHandle { tx, capacity }, WriterThread(thread)))
 }
 

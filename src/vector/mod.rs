@@ -80,13 +80,35 @@ pub enum VectorError {
     Corrupt { file: PathBuf, detail: String },
     #[error("vector file I/O failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The index was built without the model, so it has no vectors.
+    #[error("the index has no vectors; index again with the model files present")]
+    Missing,
+    /// The vectors were made by other weights than the loaded model's.
+    #[error("the index's vectors come from another model; index again to rebuild them")]
+    OtherModel,
 }
 
 impl VectorError {
-    /// Only an old-format file is the user's to fix (by rebuilding); the rest are bugs in
-    /// the caller (wrong vectors) or damage and I/O, which are ours, like the lexical index.
+    /// An old-format or missing vector file is the operator's to fix (by rebuilding); wrong
+    /// vectors are bugs in the caller, damage and I/O are ours, like the lexical index.
+    pub fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind;
+        match self {
+            VectorError::Format { .. } | VectorError::Missing | VectorError::OtherModel => {
+                ErrorKind::Setup
+            }
+            VectorError::Dim { .. }
+            | VectorError::NonFinite(_)
+            | VectorError::Zero(_)
+            | VectorError::Duplicate(_)
+            | VectorError::Corrupt { .. }
+            | VectorError::Io(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether the user can fix this.
     pub fn is_user_fault(&self) -> bool {
-        matches!(self, VectorError::Format { .. })
+        self.kind().fault() == crate::fault::Fault::User
     }
 }
 

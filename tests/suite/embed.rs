@@ -10,9 +10,7 @@ use std::sync::OnceLock;
 
 use envkb::embed::packed::{dequantize_q4, PackedFile};
 use envkb::embed::pool::cosine;
-use envkb::embed::{
-    EmbedError, EmbedService, Encoder, EncoderOptions, LinearMode, ModelSource, TextKind,
-};
+use envkb::embed::{EmbedError, Encoder, EncoderOptions, LinearMode, ModelSource, TextKind};
 use envkb::Fault;
 
 fn model_dir() -> PathBuf {
@@ -275,43 +273,6 @@ fn wrong_tokenizers_are_reported() {
         assert!(matches!(e, EmbedError::BadTokenizer { .. }), "{e:?}");
         assert_eq!(e.fault(), Fault::User);
     }
-}
-
-#[test]
-fn the_service_thread_answers_sync_and_callback_requests() {
-    let opts = EncoderOptions {
-        threads: Some(1),
-        ..EncoderOptions::default()
-    };
-    let svc = EmbedService::start(Encoder::load_with(&source(), opts).unwrap(), 8).unwrap();
-    let h = svc.handle();
-    let direct = encoder().embed_queries(&["قانون هوای پاک"]).unwrap();
-    let via = h
-        .embed(vec!["قانون هوای پاک".into()], TextKind::Query)
-        .unwrap();
-    assert!(cosine(&direct[0], &via[0]) > 0.99999);
-    let (tx, rx) = std::sync::mpsc::channel();
-    for (i, t) in ["یک", "two", "سه"].iter().enumerate() {
-        let tx = tx.clone();
-        h.submit(
-            vec![t.to_string()],
-            TextKind::Passage,
-            Box::new(move |r| tx.send((i, r)).unwrap()),
-        )
-        .unwrap();
-    }
-    let mut got: Vec<_> = (0..3).map(|_| rx.recv().unwrap()).collect();
-    got.sort_by_key(|g| g.0);
-    for ((_, r), t) in got.into_iter().zip(["یک", "two", "سه"]) {
-        let v = r.unwrap();
-        let want = encoder().embed_passages(&[t]).unwrap();
-        assert!(cosine(&v[0], &want[0]) > 0.99999);
-    }
-    let e = h.embed(vec![" ".into()], TextKind::Query).unwrap_err();
-    assert!(matches!(e, EmbedError::EmptyInput { .. }));
-    assert_eq!(svc.dim(), 384);
-    drop(h);
-    svc.shutdown();
 }
 
 #[test]

@@ -53,7 +53,7 @@ fn corpus_index() -> &'static Path {
 }
 
 fn engine() -> Engine {
-    let model = LoadedModel::load(Path::new(&models_dir()));
+    let model = LoadedModel::load(Path::new(&models_dir())).map_err(|e| e.to_string());
     let engine = Engine::open(corpus_index(), model).unwrap();
     assert!(
         engine.vectors.is_some(),

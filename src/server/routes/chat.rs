@@ -17,8 +17,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::answer::chat::{sse_event, ChatRequest};
-use crate::answer::llm::{checked_request, serve_chat, serve_chat_stream, LlmError, LocalModel};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::answer::chat::{
+    sse_event, ChatChoice, ChatChunk, ChatMessage, ChatRequest, ChatResponse,
+};
+use crate::answer::llm::{LlmError, LocalModel};
 use crate::answer::Llm;
 use crate::server::auth::Reader;
 use crate::server::error::{ApiError, ErrorBody};
@@ -126,5 +130,127 @@ impl futures_util::Stream for ChunkStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.0.poll_recv(cx).map(|b| b.map(Ok))
+    }
+}
+
+/// The most tokens the chat endpoint generates for one request (also when a request
+/// names no `max_tokens` or more).
+const SERVE_MAX_TOKENS: u32 = 512;
+
+/// The checked `max_tokens` of a chat request served from the local model.
+fn checked_request(req: &ChatRequest) -> Result<u32, LlmError> {
+    if req.messages.is_empty() {
+        return Err(LlmError::BadRequest(
+            "messages is empty: send at least one user message".into(),
+        ));
+    }
+    if let Some(m) = req
+        .messages
+        .iter()
+        .find(|m| !matches!(m.role.as_str(), "system" | "user" | "assistant"))
+    {
+        return Err(LlmError::BadRequest(format!(
+            "unknown role {:?}: use system, user or assistant",
+            m.role
+        )));
+    }
+    if !req.messages.iter().any(|m| !m.content.trim().is_empty()) {
+        return Err(LlmError::BadRequest(
+            "every message is empty: say something".into(),
+        ));
+    }
+    match req.max_tokens {
+        Some(0) => Err(LlmError::BadRequest("max_tokens must be at least 1".into())),
+        Some(n) => Ok(n.min(SERVE_MAX_TOKENS)),
+        None => Ok(SERVE_MAX_TOKENS),
+    }
+}
+
+/// A completion id, unique within this process.
+fn completion_id() -> (String, u64) {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    (format!("chatcmpl-{created:x}-{n}"), created)
+}
+
+/// Serves a (non-streamed) chat completion from the local model. Decoding is greedy:
+/// `temperature` and other sampling fields are accepted and ignored.
+fn serve_chat(model: &LocalModel, req: &ChatRequest) -> Result<ChatResponse, LlmError> {
+    let max = checked_request(req)?;
+    let done = model.complete(&req.messages, max, &mut |_| true)?;
+    let (id, created) = completion_id();
+    Ok(ChatResponse {
+        id,
+        object: "chat.completion".into(),
+        created,
+        model: model.name().to_string(),
+        choices: vec![ChatChoice {
+            index: 0,
+            message: ChatMessage::new("assistant", done.text),
+            finish_reason: Some(done.finish.as_str().into()),
+        }],
+        usage: Some(done.usage),
+    })
+}
+
+/// Serves a streamed chat completion: `on_chunk` gets a chunk with the role, one chunk per
+/// piece of text, then one with the finish reason (the caller writes each as an SSE event
+/// and `data: [DONE]` after the last). `on_chunk` returning false stops generation.
+fn serve_chat_stream(
+    model: &LocalModel,
+    req: &ChatRequest,
+    on_chunk: &mut dyn FnMut(ChatChunk) -> bool,
+) -> Result<(), LlmError> {
+    let max = checked_request(req)?;
+    let (id, created) = completion_id();
+    let mut first = ChatChunk::content(&id, model.name(), created, Some(String::new()));
+    first.choices[0].delta.role = Some("assistant".into());
+    if !on_chunk(first) {
+        return Ok(());
+    }
+    let done = model.complete(&req.messages, max, &mut |piece| {
+        on_chunk(ChatChunk::content(
+            &id,
+            model.name(),
+            created,
+            Some(piece.to_string()),
+        ))
+    })?;
+    let mut last = ChatChunk::content(&id, model.name(), created, None);
+    last.choices[0].finish_reason = Some(done.finish.as_str().into());
+    on_chunk(last);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_chat_requests_are_refused() {
+        let mut req = ChatRequest {
+            model: String::new(),
+            messages: Vec::new(),
+            max_tokens: Some(100_000),
+            temperature: None,
+            stream: false,
+        };
+        assert!(matches!(
+            checked_request(&req),
+            Err(LlmError::BadRequest(_))
+        ));
+        req.messages.push(ChatMessage::new("tool", "x"));
+        assert!(checked_request(&req).is_err());
+        req.messages[0].role = "user".into();
+        assert_eq!(checked_request(&req).unwrap(), SERVE_MAX_TOKENS);
+        req.max_tokens = Some(0);
+        assert!(checked_request(&req).is_err());
+        req.max_tokens = Some(7);
+        assert_eq!(checked_request(&req).unwrap(), 7);
+        req.messages[0].content = "  ".into();
+        assert!(checked_request(&req).is_err());
     }
 }

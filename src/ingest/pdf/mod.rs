@@ -1,0 +1,208 @@
+//! PDF loading: from a file's bytes to the text of each page.
+//!
+//! This file owns opening the file with `lopdf` (refusing encrypted, damaged, oversized and
+//! overlong files with a reason), interpreting each page's content stream (text state,
+//! matrices, fonts, `ToUnicode` maps, widths) into positioned glyphs, and handing them to
+//! `layout` for reading order and to `persian` for repair. Our own extraction rather than
+//! a crate's text function: RTL text needs every glyph's position (docs/BENCHMARKS.md).
+//! The steps have their own files: `fonts` (encodings, `ToUnicode` maps, widths), `content`
+//! (the content-stream interpreter), `layout` (reading order), `persian` (repair).
+
+use std::io::Read;
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+pub mod content;
+pub mod fonts;
+pub mod layout;
+pub mod persian;
+
+use content::page_glyphs;
+use fonts::FontCache;
+use layout::page_text;
+use persian::strip_running_margins;
+
+use super::{IngestError, IngestLimits};
+
+/// The text of a PDF, page by page (page `i` is `pages[i]`, one line per entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfText {
+    pub pages: Vec<Vec<String>>,
+    /// The document's title from its metadata, when it has one.
+    pub title: Option<String>,
+}
+
+/// Most operators run on one page, so a hostile content stream cannot spin forever.
+const MAX_OPS_PER_PAGE: usize = 2_000_000;
+/// Most glyphs kept for one page.
+const MAX_GLYPHS_PER_PAGE: usize = 200_000;
+/// Form XObjects nest at most this deep (and never into themselves).
+const MAX_FORM_DEPTH: usize = 8;
+
+/// Reads a PDF's text, page by page, within `limits`.
+pub fn extract(bytes: &[u8], limits: &IngestLimits) -> Result<PdfText, IngestError> {
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(IngestError::TooLarge {
+            bytes: bytes.len() as u64,
+            limit: limits.max_bytes,
+        });
+    }
+    if !bytes.starts_with(b"%PDF")
+        && !bytes[..bytes.len().min(1024)]
+            .windows(5)
+            .any(|w| w == b"%PDF-")
+    {
+        return Err(IngestError::Corrupt("not a PDF (no %PDF header)".into()));
+    }
+    let doc = Document::load_mem(bytes).map_err(load_error)?;
+    if doc.is_encrypted() {
+        return Err(IngestError::Encrypted);
+    }
+    let pages = doc.get_pages();
+    if pages.is_empty() {
+        return Err(IngestError::Corrupt("the PDF has no pages".into()));
+    }
+    if pages.len() > limits.max_pages as usize {
+        return Err(IngestError::TooManyPages {
+            pages: pages.len(),
+            limit: limits.max_pages,
+        });
+    }
+    let mut fonts = FontCache::default();
+    let mut budget = limits.max_bytes.saturating_mul(8);
+    let mut out = Vec::with_capacity(pages.len());
+    for (_, &page_id) in pages.iter() {
+        let glyphs = page_glyphs(&doc, page_id, &mut fonts, &mut budget)?;
+        let width = page_width(&doc, page_id);
+        out.push(page_text(&glyphs, width));
+    }
+    strip_running_margins(&mut out);
+    Ok(PdfText {
+        pages: out,
+        title: info_title(&doc),
+    })
+}
+
+fn load_error(e: lopdf::Error) -> IngestError {
+    let msg = e.to_string();
+    match e {
+        lopdf::Error::Decryption(_)
+        | lopdf::Error::InvalidPassword
+        | lopdf::Error::AlreadyEncrypted => IngestError::Encrypted,
+        _ if msg.to_ascii_lowercase().contains("encrypt") || msg.contains("password") => {
+            IngestError::Encrypted
+        }
+        _ => IngestError::Corrupt(format!("damaged or truncated PDF ({msg})")),
+    }
+}
+
+/// `/Title` of the document information dictionary.
+fn info_title(doc: &Document) -> Option<String> {
+    let info = doc.trailer.get(b"Info").ok()?;
+    let info = match info {
+        Object::Reference(id) => doc.get_dictionary(*id).ok()?,
+        Object::Dictionary(d) => d,
+        _ => return None,
+    };
+    let raw = info.get(b"Title").ok()?.as_str().ok()?;
+    let title = if raw.starts_with(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = raw[2..]
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        raw.iter().map(|&b| b as char).collect()
+    };
+    let title = title.trim().to_string();
+    (!title.is_empty()).then_some(title)
+}
+
+fn page_width(doc: &Document, page_id: ObjectId) -> f32 {
+    let mut id = Some(page_id);
+    for _ in 0..32 {
+        let Some(cur) = id else { break };
+        let Ok(dict) = doc.get_dictionary(cur) else {
+            break;
+        };
+        if let Ok(Object::Array(b)) = dict.get(b"MediaBox").map(|o| deref(doc, o)) {
+            if b.len() == 4 {
+                let n: Vec<f32> = b.iter().map(|o| number(deref(doc, o))).collect();
+                return (n[2] - n[0]).abs().max(1.0);
+            }
+        }
+        id = dict.get(b"Parent").and_then(Object::as_reference).ok();
+    }
+    612.0
+}
+
+fn deref<'a>(doc: &'a Document, o: &'a Object) -> &'a Object {
+    let mut cur = o;
+    for _ in 0..16 {
+        match cur {
+            Object::Reference(id) => match doc.get_object(*id) {
+                Ok(next) => cur = next,
+                Err(_) => return &Object::Null,
+            },
+            _ => return cur,
+        }
+    }
+    &Object::Null
+}
+
+fn number(o: &Object) -> f32 {
+    match o {
+        Object::Integer(i) => *i as f32,
+        Object::Real(r) if r.is_finite() => *r,
+        _ => 0.0,
+    }
+}
+
+fn dict_get<'a>(doc: &'a Document, d: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    d.get(key).ok().map(|o| deref(doc, o))
+}
+
+/// A stream's decoded bytes, refusing to inflate past `budget` (a zip bomb in a
+/// content stream cannot exhaust memory).
+fn stream_bytes(stream: &lopdf::Stream, budget: &mut u64) -> Result<Vec<u8>, IngestError> {
+    let filters = stream.filters().unwrap_or_default();
+    let has_params = stream.dict.get(b"DecodeParms").is_ok();
+    let out = if filters.is_empty() {
+        stream.content.clone()
+    } else if filters == [b"FlateDecode".as_slice()] && !has_params {
+        let mut out = Vec::new();
+        let mut dec = flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(*budget + 1);
+        // A damaged deflate stream still yields what decoded before the damage.
+        let _ = dec.read_to_end(&mut out);
+        out
+    } else {
+        stream
+            .decompressed_content()
+            .map_err(|e| IngestError::Corrupt(format!("undecodable stream ({e})")))?
+    };
+    if out.len() as u64 > *budget {
+        return Err(IngestError::Corrupt(
+            "a stream inflates past the size limit".into(),
+        ));
+    }
+    *budget -= out.len() as u64;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_pdf_bytes_are_refused_as_damaged() {
+        let limits = IngestLimits::default();
+        assert!(matches!(
+            extract(b"hello", &limits),
+            Err(IngestError::Corrupt(_))
+        ));
+        assert!(matches!(
+            extract(b"%PDF-1.4\n1 0 obj <<", &limits),
+            Err(IngestError::Corrupt(_))
+        ));
+    }
+}
