@@ -53,7 +53,40 @@ pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorS
             "the index's vectors come from another model; index again to rebuild them".into(),
         );
     }
-    VectorStore::read(index.dir(), name).map_err(|e| e.to_string())
+    VectorStore::read(index.dir(), name).map_err(|e| vectors_unreadable(name, e))
+}
+
+/// Why the vectors cannot be used, naming the file but not the folder it is in: this
+/// text reaches readers of the search API as its warning.
+fn vectors_unreadable(name: &str, e: crate::vector::VectorError) -> String {
+    use crate::vector::VectorError;
+    match e {
+        VectorError::Corrupt { detail, .. } => {
+            format!("the vector file {name} is damaged: {detail}; rebuild the index")
+        }
+        VectorError::Format {
+            found, expected, ..
+        } => format!(
+            "the vector file {name} was written by an incompatible envkb (format {found}, expected {expected}); rebuild the index"
+        ),
+        VectorError::Io(io) => format!(
+            "the vector file {name} cannot be read ({}); rebuild the index",
+            io.kind()
+        ),
+        other => format!("the vector file {name} cannot be used ({other}); rebuild the index"),
+    }
+}
+
+/// Whether the index's vectors exist for `model` but could not be read: writing then
+/// would have to rebuild or drop them, so writers stop until the index is repaired.
+pub fn vectors_damaged(engine: &Engine) -> bool {
+    let m = engine.index.manifest();
+    match (&engine.model, &engine.vectors) {
+        (Some(model), None) => {
+            m.vectors.is_some() && m.model.as_deref() == Some(model.model_id.as_str())
+        }
+        _ => false,
+    }
 }
 
 /// An index opened for searching, with its semantic side when it can run.

@@ -37,6 +37,16 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     TooLarge { limit: usize },
+    /// An uploaded file over a limit of its own (its size, or what it inflates to).
+    #[error("{0}")]
+    FileTooLarge(String),
+    /// The client stopped sending the body (or the headers) it announced.
+    #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// No API key where one is needed, or a key that is not valid.
     #[error("{0}")]
     Unauthorized(String),
@@ -80,7 +90,15 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooLarge { .. } | ApiError::FileTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+            }
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+            ),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -245,9 +263,10 @@ impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> Self {
         match e {
             IngestError::Unsupported { .. } => ApiError::UnsupportedMediaType(e.to_string()),
-            IngestError::TooLarge { limit, .. } => ApiError::TooLarge {
-                limit: usize::try_from(limit).unwrap_or(usize::MAX),
-            },
+            // The file's own limits, in the file's words (not the request body's).
+            IngestError::TooLarge { .. } | IngestError::Inflates { .. } => {
+                ApiError::FileTooLarge(format!("the file cannot be indexed: {e}"))
+            }
             IngestError::Io(_) | IngestError::Missing(_) => ApiError::Internal(e.to_string()),
             other => ApiError::InvalidInput(format!("the file cannot be indexed: {other}")),
         }
