@@ -50,8 +50,8 @@ pub fn extract(bytes: &[u8], limits: &IngestLimits) -> Result<DocxText, IngestEr
         return Err(IngestError::Encrypted);
     }
     // The XML may be far larger than the zip; read no more than the limit allows.
-    let xml_limit = super::limits::inflate_budget(bytes.len(), limits)
-        .min(limits.max_bytes.saturating_mul(4));
+    let xml_limit =
+        super::limits::inflate_budget(bytes.len(), limits).min(limits.max_bytes.saturating_mul(4));
     let mut xml = Vec::new();
     entry
         .by_ref()

@@ -283,7 +283,10 @@ fn token(b: &[u8], i: usize) -> Token {
         b'<' if b.get(i + 1) == Some(&b'<') => Token::Open(i + 2),
         b'>' if b.get(i + 1) == Some(&b'>') => Token::Close(i + 2),
         b'<' => {
-            let j = b[i..].iter().position(|&x| x == b'>').map_or(b.len(), |p| i + p + 1);
+            let j = b[i..]
+                .iter()
+                .position(|&x| x == b'>')
+                .map_or(b.len(), |p| i + p + 1);
             Token::Scalar(j)
         }
         b'(' => {
@@ -451,8 +454,7 @@ fn check_special_stream(
     }
     if contains(dict, b"/Predictor") {
         return Err(IngestError::Corrupt(
-            "an object stream with a predictor (not produced by PDF writers); not indexed"
-                .into(),
+            "an object stream with a predictor (not produced by PDF writers); not indexed".into(),
         ));
     }
     let first = int_after(dict, b"/First").unwrap_or(0) as usize;
@@ -487,9 +489,8 @@ fn int_after(dict: &[u8], key: &[u8]) -> Option<u64> {
         .0;
     let words = next_words(dict, p + key.len(), 3);
     let n: u64 = std::str::from_utf8(words.first()?).ok()?.parse().ok()?;
-    let is_reference = words.len() == 3
-        && words[1].iter().all(u8::is_ascii_digit)
-        && words[2] == b"R".as_slice();
+    let is_reference =
+        words.len() == 3 && words[1].iter().all(u8::is_ascii_digit) && words[2] == b"R".as_slice();
     (!is_reference).then_some(n)
 }
 
@@ -570,12 +571,20 @@ mod tests {
 
     #[test]
     fn deep_arrays_in_an_object_are_refused_and_shallow_ones_pass() {
-        let deep = format!("1 0 obj\n{}{}\nendobj\n", "[".repeat(1000), "]".repeat(1000));
+        let deep = format!(
+            "1 0 obj\n{}{}\nendobj\n",
+            "[".repeat(1000),
+            "]".repeat(1000)
+        );
         assert!(matches!(
             check_pdf(deep.as_bytes(), 1 << 20),
             Err(IngestError::TooDeep { .. })
         ));
-        let dicts = format!("1 0 obj\n{}{}\nendobj\n", "<</A ".repeat(200), ">>".repeat(200));
+        let dicts = format!(
+            "1 0 obj\n{}{}\nendobj\n",
+            "<</A ".repeat(200),
+            ">>".repeat(200)
+        );
         assert!(check_pdf(dicts.as_bytes(), 1 << 20).is_err());
         let fine = "1 0 obj\n<< /Type /Page /MediaBox [0 0 612 792] /Kids [2 0 R] /T (a ] ] [ b) >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n";
         assert!(check_pdf(fine.as_bytes(), 1 << 20).is_ok());

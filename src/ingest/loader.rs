@@ -493,7 +493,8 @@ mod tests {
 
     #[test]
     fn html_cells_and_lists_keep_their_order() {
-        let html = "<table><tr><td>یک</td><td>دو</td></tr></table><ol><li>اول</li><li>دوم</li></ol>";
+        let html =
+            "<table><tr><td>یک</td><td>دو</td></tr></table><ol><li>اول</li><li>دوم</li></ol>";
         let loaded = load(Path::new("a.html"), Format::Html, html.as_bytes().to_vec()).unwrap();
         assert!(loaded.text.contains("یک | دو |"), "{}", loaded.text);
         let first = loaded.text.find("- اول").unwrap();

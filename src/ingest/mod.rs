@@ -50,7 +50,9 @@ pub enum IngestError {
     Corrupt(String),
     #[error("too many pages ({pages}; the limit is {limit}, set with --max-pages)")]
     TooManyPages { pages: usize, limit: u32 },
-    #[error("objects nested more than {limit} levels deep (no real document does this); not indexed")]
+    #[error(
+        "objects nested more than {limit} levels deep (no real document does this); not indexed"
+    )]
     TooDeep { limit: usize },
     #[error("its compressed parts inflate past {limit} bytes, the limit for a file of this size")]
     Inflates { limit: u64 },

@@ -31,7 +31,14 @@ const LOCKS: [&str; 2] = [".tantivy-meta.lock", ".tantivy-writer.lock"];
 
 /// Extensions of tantivy's segment files.
 const SEGMENT_EXTENSIONS: [&str; 8] = [
-    "idx", "term", "pos", "store", "fieldnorm", "fast", "del", "temp",
+    "idx",
+    "term",
+    "pos",
+    "store",
+    "fieldnorm",
+    "fast",
+    "del",
+    "temp",
 ];
 
 /// Whether `name` (a directory entry of an index) is a file envkb or tantivy writes.

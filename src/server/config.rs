@@ -62,7 +62,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_idle: Duration::from_secs(10),
             max_connections: 256,
-            uri_bytes: 8 * 1024,
+            uri_bytes: 16 * 1024,
             headers: 64,
             header_bytes: 16 * 1024,
         }

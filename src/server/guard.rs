@@ -145,7 +145,7 @@ impl http_body::Body for IdleTimeoutBody {
                 Poll::Ready(()) => {
                     this.stalled.store(true, Ordering::Relaxed);
                     Poll::Ready(Some(Err(axum::Error::new(format!(
-                    "{STALLED} (nothing for {} s)",
+                        "{STALLED} (nothing for {} s)",
                         this.idle.as_secs()
                     )))))
                 }

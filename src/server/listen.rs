@@ -143,7 +143,10 @@ fn rewrite(head: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let status: u16 = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
-    if !text.to_ascii_lowercase().contains("\r\ncontent-length: 0\r\n") {
+    if !text
+        .to_ascii_lowercase()
+        .contains("\r\ncontent-length: 0\r\n")
+    {
         return None;
     }
     let error = match status {

@@ -132,9 +132,10 @@ mod tests {
         // A replace interrupted before its commit: the index holds the old version.
         std::fs::write(uploads.join("swap.md"), b"new version").unwrap();
         std::fs::write(uploads.join(".replaced-swap.md"), b"old version").unwrap();
-        manifest
-            .documents
-            .insert("swap".into(), entry(&uploads.join("swap.md"), b"old version"));
+        manifest.documents.insert(
+            "swap".into(),
+            entry(&uploads.join("swap.md"), b"old version"),
+        );
         let report = repair_uploads(&uploads, &manifest);
         assert_eq!(report.len(), 3, "{report:?}");
         let mut left: Vec<String> = std::fs::read_dir(&uploads)
@@ -143,7 +144,10 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["kept.md", "swap.md"]);
-        assert_eq!(std::fs::read(uploads.join("swap.md")).unwrap(), b"old version");
+        assert_eq!(
+            std::fs::read(uploads.join("swap.md")).unwrap(),
+            b"old version"
+        );
         assert!(repair_uploads(&uploads, &manifest).is_empty());
     }
 }
