@@ -555,6 +555,7 @@ fn decompression_bombs_are_refused_within_a_bounded_memory() {
     let (st, body) = su::upload(&s, EDITOR, "nodes.docx", &docx);
     assert!(st == 413 || st == 422, "{st}: {body}");
     let grown = peak_rss(s.pid()).saturating_sub(base);
+    eprintln!("server peak RSS growth: {} MiB", grown >> 20);
     assert!(
         grown < 400 << 20,
         "the server's peak memory grew by {} MB",
@@ -628,6 +629,7 @@ fn inputs_that_grow_under_normalization_are_counted_after_it() {
     assert_eq!(st, 422, "{resp}");
     assert!(started.elapsed() < Duration::from_secs(5));
     let grown = peak_rss(s.pid()).saturating_sub(base);
+    eprintln!("server peak RSS growth: {} MiB", grown >> 20);
     assert!(grown < 64 << 20, "peak memory grew by {} MB", grown >> 20);
     assert_serves(&s);
 }
