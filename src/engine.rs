@@ -54,6 +54,38 @@ pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorS
     VectorStore::read(index.dir(), name)
 }
 
+/// Why the vectors cannot be used, naming the file but not the folder it is in: this
+/// text reaches readers of the search API as its warning.
+fn vectors_unreadable(name: &str, e: VectorError) -> String {
+    match e {
+        VectorError::Corrupt { detail, .. } => {
+            format!("the vector file {name} is damaged: {detail}; rebuild the index")
+        }
+        VectorError::Format {
+            found, expected, ..
+        } => format!(
+            "the vector file {name} was written by an incompatible envkb (format {found}, expected {expected}); rebuild the index"
+        ),
+        VectorError::Io(io) => format!(
+            "the vector file {name} cannot be read ({}); rebuild the index",
+            io.kind()
+        ),
+        other => format!("the vector file {name} cannot be used ({other}); rebuild the index"),
+    }
+}
+
+/// Whether the index's vectors exist for `model` but could not be read: writing then
+/// would have to rebuild or drop them, so writers stop until the index is repaired.
+pub fn vectors_damaged(engine: &Engine) -> bool {
+    let m = engine.index.manifest();
+    match (&engine.model, &engine.vectors) {
+        (Some(model), None) => {
+            m.vectors.is_some() && m.model.as_deref() == Some(model.model_id.as_str())
+        }
+        _ => false,
+    }
+}
+
 /// An index opened for searching, with its semantic side when it can run.
 pub struct Engine {
     pub index: LexicalIndex,
@@ -88,7 +120,14 @@ impl Engine {
         let (model, vectors, why) = match model {
             Ok(m) => match open_vectors(&index, &m) {
                 Ok(v) => (Some(m), Some(v), None),
-                Err(why) => (Some(m), None, Some(why.to_string())),
+                Err(why) => {
+                    let name = index.manifest().vectors.clone().unwrap_or_default();
+                    let why = match why {
+                        VectorError::Missing | VectorError::OtherModel => why.to_string(),
+                        other => vectors_unreadable(&name, other),
+                    };
+                    (Some(m), None, Some(why))
+                }
             },
             Err(why) => (None, None, Some(why)),
         };

@@ -88,7 +88,7 @@ impl Error {
         match self {
             Error::Ingest(IngestError::Missing(_)) => "the file does not exist".into(),
             Error::Eval(_) => "a question or corpus file cannot be read".into(),
-            Error::Ingest(e) if e.kind() == ErrorKind::BadInput => {
+            Error::Ingest(e) if matches!(e.kind(), ErrorKind::BadInput | ErrorKind::TooLarge) => {
                 format!("the file cannot be indexed: {e}")
             }
             _ => self.to_string(),

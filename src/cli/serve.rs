@@ -45,6 +45,16 @@ pub struct ServeArgs {
     /// Largest JSON request body, in KiB.
     #[arg(long, env = "ENVKB_BODY_LIMIT_KB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=16384))]
     pub body_limit_kb: u64,
+    /// Seconds a client may take to send a request's headers, and an open connection may
+    /// sit idle, before it is closed.
+    #[arg(long, env = "ENVKB_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may stall (no bytes arriving) before the request gets 408.
+    #[arg(long, env = "ENVKB_BODY_IDLE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub body_idle_secs: u64,
+    /// Open connections at once; more are answered 503 and closed.
+    #[arg(long, env = "ENVKB_MAX_CONNECTIONS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
     /// Longest query or question, in characters.
     #[arg(long, env = "ENVKB_MAX_QUERY_CHARS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_query_chars: u64,
@@ -74,6 +84,9 @@ pub fn resolve(cli: &Cli, args: &ServeArgs) -> Result<ServeConfig, Error> {
         query_chars: args.max_query_chars as usize,
         timeout: Duration::from_secs(args.timeout_secs),
         model_concurrency: usize::from(args.max_concurrency),
+        header_timeout: Duration::from_secs(args.header_timeout_secs),
+        body_idle: Duration::from_secs(args.body_idle_secs),
+        max_connections: args.max_connections as usize,
         ..Limits::default()
     };
     Ok(ServeConfig {
@@ -95,14 +108,19 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     if config.access.keys.is_empty() && !config.access.open_read {
         eprintln!("warning: no API keys and reading is not open: every API call will be refused; give --keys, ENVKB_API_KEYS or --open-read");
     }
-    if !cli.index.join("meta.json").exists() {
+    let vacant = crate::lexical::dir::inspect(&cli.index).map_err(Error::from)?
+        == crate::lexical::dir::DirState::Vacant;
+    // A folder with files but no index is refused here, never replaced by an empty index.
+    let index = LexicalIndex::open_or_create(&cli.index, AnalyzerOptions::default())
+        .map_err(Error::from)?;
+    if vacant {
         eprintln!(
             "note: no index at {}; starting with an empty one (upload documents, or run `envkb index`)",
             cli.index.display()
         );
     }
-    let index = LexicalIndex::open_or_create(&cli.index, AnalyzerOptions::default())
-        .map_err(Error::from)?;
+    // Damage inside segment files would otherwise show up as panics or wrong results.
+    index.verify().map_err(Error::from)?;
     let model = super::model::load(&cli.model);
     if let Err(why) = &model {
         eprintln!("warning: no embedding model ({why}); serving lexical search only");

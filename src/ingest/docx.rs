@@ -50,7 +50,8 @@ pub fn extract(bytes: &[u8], limits: &IngestLimits) -> Result<DocxText, IngestEr
         return Err(IngestError::Encrypted);
     }
     // The XML may be far larger than the zip; read no more than the limit allows.
-    let xml_limit = limits.max_bytes.saturating_mul(4);
+    let xml_limit =
+        super::limits::inflate_budget(bytes.len(), limits).min(limits.max_bytes.saturating_mul(4));
     let mut xml = Vec::new();
     entry
         .by_ref()
@@ -58,10 +59,7 @@ pub fn extract(bytes: &[u8], limits: &IngestLimits) -> Result<DocxText, IngestEr
         .read_to_end(&mut xml)
         .map_err(|e| IngestError::Corrupt(format!("damaged DOCX ({e})")))?;
     if xml.len() as u64 > xml_limit {
-        return Err(IngestError::TooLarge {
-            bytes: xml.len() as u64,
-            limit: xml_limit,
-        });
+        return Err(IngestError::Inflates { limit: xml_limit });
     }
     let xml = String::from_utf8(xml)
         .map_err(|_| IngestError::Corrupt("document.xml is not UTF-8".into()))?;
@@ -69,7 +67,7 @@ pub fn extract(bytes: &[u8], limits: &IngestLimits) -> Result<DocxText, IngestEr
         &xml,
         roxmltree::ParsingOptions {
             allow_dtd: false,
-            nodes_limit: 20_000_000,
+            nodes_limit: super::limits::xml_nodes_limit(bytes.len()),
         },
     )
     .map_err(|e| IngestError::Corrupt(format!("damaged DOCX XML ({e})")))?;

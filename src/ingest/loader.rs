@@ -284,80 +284,102 @@ fn load_html(html: &str) -> Loaded {
     }
 }
 
-fn html_text(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
-    match node.value() {
-        Node::Text(t) => {
-            let collapsed = t.split_whitespace().collect::<Vec<_>>().join(" ");
-            if !collapsed.is_empty() {
-                if !out.is_empty()
-                    && !out.ends_with(['\n', ' '])
-                    && t.starts_with(char::is_whitespace)
-                {
-                    out.push(' ');
+/// What is left to do for a node: visit it, or close the element it opened.
+enum Step<'a> {
+    Enter(ego_tree::NodeRef<'a, Node>),
+    Leave { block: bool, cell: bool },
+}
+
+/// The text of `root`'s subtree. Walks with an explicit stack, not recursion: a page of
+/// 20,000 nested `<div>`s would otherwise overflow the thread's stack and abort the process.
+fn html_text(root: ego_tree::NodeRef<'_, Node>, out: &mut String) {
+    let mut stack = vec![Step::Enter(root)];
+    while let Some(step) = stack.pop() {
+        let node = match step {
+            Step::Enter(node) => node,
+            Step::Leave { block, cell } => {
+                if cell {
+                    out.push_str(" | ");
                 }
-                out.push_str(&collapsed);
-                if t.ends_with(char::is_whitespace) {
-                    out.push(' ');
+                if block {
+                    out.push_str("\n\n");
+                }
+                continue;
+            }
+        };
+        match node.value() {
+            Node::Text(t) => {
+                let collapsed = t.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !collapsed.is_empty() {
+                    if !out.is_empty()
+                        && !out.ends_with(['\n', ' '])
+                        && t.starts_with(char::is_whitespace)
+                    {
+                        out.push(' ');
+                    }
+                    out.push_str(&collapsed);
+                    if t.ends_with(char::is_whitespace) {
+                        out.push(' ');
+                    }
                 }
             }
-        }
-        Node::Element(el) => {
-            let name = el.name();
-            if matches!(
-                name,
-                "script" | "style" | "noscript" | "template" | "head" | "svg"
-            ) {
-                return;
-            }
-            let heading = match name {
-                "h1" => Some(1),
-                "h2" => Some(2),
-                "h3" => Some(3),
-                "h4" => Some(4),
-                "h5" => Some(5),
-                "h6" => Some(6),
-                _ => None,
-            };
-            let block = heading.is_some()
-                || matches!(
+            Node::Element(el) => {
+                let name = el.name();
+                if matches!(
                     name,
-                    "p" | "div"
-                        | "li"
-                        | "tr"
-                        | "br"
-                        | "section"
-                        | "article"
-                        | "table"
-                        | "ul"
-                        | "ol"
-                        | "blockquote"
-                        | "pre"
-                        | "dd"
-                        | "dt"
-                );
-            if block {
-                out.push_str("\n\n");
+                    "script" | "style" | "noscript" | "template" | "head" | "svg"
+                ) {
+                    continue;
+                }
+                let heading = match name {
+                    "h1" => Some(1),
+                    "h2" => Some(2),
+                    "h3" => Some(3),
+                    "h4" => Some(4),
+                    "h5" => Some(5),
+                    "h6" => Some(6),
+                    _ => None,
+                };
+                let block = heading.is_some()
+                    || matches!(
+                        name,
+                        "p" | "div"
+                            | "li"
+                            | "tr"
+                            | "br"
+                            | "section"
+                            | "article"
+                            | "table"
+                            | "ul"
+                            | "ol"
+                            | "blockquote"
+                            | "pre"
+                            | "dd"
+                            | "dt"
+                    );
+                if block {
+                    out.push_str("\n\n");
+                }
+                if let Some(level) = heading {
+                    out.push_str(&"#".repeat(level));
+                    out.push(' ');
+                }
+                if name == "li" {
+                    out.push_str("- ");
+                }
+                stack.push(Step::Leave {
+                    block,
+                    cell: matches!(name, "td" | "th"),
+                });
+                // Children go on the stack last first, so the first is visited first.
+                let at = stack.len();
+                stack.extend(node.children().map(Step::Enter));
+                stack[at..].reverse();
             }
-            if let Some(level) = heading {
-                out.push_str(&"#".repeat(level));
-                out.push(' ');
-            }
-            if name == "li" {
-                out.push_str("- ");
-            }
-            for child in node.children() {
-                html_text(child, out);
-            }
-            if matches!(name, "td" | "th") {
-                out.push_str(" | ");
-            }
-            if block {
-                out.push_str("\n\n");
-            }
-        }
-        _ => {
-            for child in node.children() {
-                html_text(child, out);
+            _ => {
+                let at = stack.len();
+                stack.extend(node.children().map(Step::Enter));
+                stack[at..].reverse();
             }
         }
     }
@@ -448,6 +470,35 @@ mod tests {
         assert!(loaded.text.contains("متن مهم اینجا"));
         assert!(loaded.text.contains("- یک"));
         assert!(!loaded.text.contains("var x"));
+    }
+
+    #[test]
+    fn deeply_nested_html_is_read_without_recursion() {
+        // Deep enough to overflow a 2 MiB stack through a recursive walk.
+        let depth = 20_000;
+        let html = format!(
+            "<html><body>{}<p>متن ژرف</p>{}</body></html>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let loaded = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || load(Path::new("a.html"), Format::Html, html.into_bytes()))
+            .unwrap()
+            .join()
+            .expect("no stack overflow")
+            .unwrap();
+        assert!(loaded.text.contains("متن ژرف"));
+    }
+
+    #[test]
+    fn html_cells_and_lists_keep_their_order() {
+        let html =
+            "<table><tr><td>یک</td><td>دو</td></tr></table><ol><li>اول</li><li>دوم</li></ol>";
+        let loaded = load(Path::new("a.html"), Format::Html, html.as_bytes().to_vec()).unwrap();
+        assert!(loaded.text.contains("یک | دو |"), "{}", loaded.text);
+        let first = loaded.text.find("- اول").unwrap();
+        assert!(loaded.text[first..].contains("- دوم"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod chunker;
 pub mod docx;
+pub mod limits;
 pub mod loader;
 pub mod pdf;
 pub mod structure;
@@ -50,6 +51,12 @@ pub enum IngestError {
     Corrupt(String),
     #[error("too many pages ({pages}; the limit is {limit}, set with --max-pages)")]
     TooManyPages { pages: usize, limit: u32 },
+    #[error(
+        "objects nested more than {limit} levels deep (no real document does this); not indexed"
+    )]
+    TooDeep { limit: usize },
+    #[error("its compressed parts inflate past {limit} bytes, the limit for a file of this size")]
+    Inflates { limit: u64 },
 }
 
 impl IngestError {
@@ -68,7 +75,9 @@ impl IngestError {
             | IngestError::NoTextLayer
             | IngestError::Encrypted
             | IngestError::Corrupt(_)
-            | IngestError::TooManyPages { .. } => ErrorKind::BadInput,
+            | IngestError::TooManyPages { .. }
+            | IngestError::TooDeep { .. } => ErrorKind::BadInput,
+            IngestError::Inflates { .. } => ErrorKind::TooLarge,
         }
     }
 }
@@ -250,10 +259,21 @@ pub fn find_files(root: &Path) -> Result<(Vec<FoundFile>, Vec<Skipped>), IngestE
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_file() => found.push(FoundFile {
-                doc_id: doc_id_for(root, e.path()),
-                path: e.into_path(),
-            }),
+            Ok(e) if e.file_type().is_file() => {
+                let doc_id = doc_id_for(root, e.path());
+                if doc_id.chars().any(limits::is_bidi_control) {
+                    // A name that reorders itself on screen would show readers a false id.
+                    skipped.push(Skipped {
+                        path: e.into_path(),
+                        reason: "the file or folder name holds text-direction control characters (U+202A–U+202E, U+2066–U+2069, U+200E/F, U+061C); rename it".into(),
+                    });
+                    continue;
+                }
+                found.push(FoundFile {
+                    doc_id,
+                    path: e.into_path(),
+                })
+            }
             Ok(_) => {}
             Err(err) => skipped.push(Skipped {
                 path: err

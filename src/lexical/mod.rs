@@ -5,6 +5,7 @@
 //! the single writer. It does not read files (`ingest` does) or fuse rankings.
 
 mod compile;
+pub mod dir;
 pub mod filter;
 pub mod manifest;
 pub mod query;
@@ -53,6 +54,8 @@ pub enum LexicalError {
     Query(#[from] QueryError),
     #[error(transparent)]
     Filter(#[from] FilterError),
+    #[error("{dir} is not an envkb index and not empty (it holds {found}); point --index at an empty or new folder")]
+    NotAnIndex { dir: PathBuf, found: String },
     #[error("index I/O failed: {0}")]
     Io(#[from] std::io::Error),
     #[error("index engine failed: {0}")]
@@ -65,7 +68,9 @@ impl LexicalError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             LexicalError::Query(_) | LexicalError::Filter(_) => ErrorKind::BadRequest,
-            LexicalError::NoIndex(_) | LexicalError::Format { .. } => ErrorKind::Setup,
+            LexicalError::NoIndex(_)
+            | LexicalError::NotAnIndex { .. }
+            | LexicalError::Format { .. } => ErrorKind::Setup,
             LexicalError::Locked(_) => ErrorKind::Unavailable,
             LexicalError::Corrupt { .. } | LexicalError::Io(_) | LexicalError::Tantivy(_) => {
                 ErrorKind::Internal
@@ -150,7 +155,11 @@ const SNIPPET_BYTES: usize = 320;
 impl LexicalIndex {
     /// Opens an existing index; [`LexicalError::NoIndex`] when there is none.
     pub fn open(dir: &Path) -> Result<LexicalIndex> {
-        if !dir.join("meta.json").exists() {
+        let state = dir::inspect(dir)?;
+        if let Some(refused) = dir::refusal(dir, &state) {
+            return Err(refused);
+        }
+        if state == dir::DirState::Vacant {
             return Err(LexicalError::NoIndex(dir.to_path_buf()));
         }
         Self::open_or_create(dir, AnalyzerOptions::default())
@@ -159,6 +168,10 @@ impl LexicalIndex {
     /// Opens the index in `dir`, creating it (with `options`) when absent. An existing
     /// index keeps the analyzer options it was built with.
     pub fn open_or_create(dir: &Path, options: AnalyzerOptions) -> Result<LexicalIndex> {
+        // Only an absent or empty folder becomes a new index (see `dir`).
+        if let Some(refused) = dir::refusal(dir, &dir::inspect(dir)?) {
+            return Err(refused);
+        }
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = Fields::build();
         let index = if dir.join("meta.json").exists() {
@@ -211,6 +224,12 @@ impl LexicalIndex {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Verifies the checksum of every committed segment file (one read of the index);
+    /// the error names the damaged or missing files.
+    pub fn verify(&self) -> Result<()> {
+        dir::verify_segments(&self.dir, &self.index)
     }
 
     pub fn manifest(&self) -> &Manifest {

@@ -31,6 +31,19 @@ pub struct Limits {
     pub model_concurrency: usize,
     /// Writes waiting for the single writer; more are answered 429.
     pub write_queue: usize,
+    /// How long a client may take to send a request's headers, and how long an open
+    /// connection may sit idle between requests, before it is closed.
+    pub header_timeout: Duration,
+    /// How long a request body may stall (no bytes arriving) before the request is
+    /// answered 408; a slow but moving upload is not cut off.
+    pub body_idle: Duration,
+    /// Open connections at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Longest request target (path and query), in bytes; longer is 414.
+    pub uri_bytes: usize,
+    /// Most request headers, and their total size in bytes; more is 431.
+    pub headers: usize,
+    pub header_bytes: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +59,12 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(600),
             model_concurrency: 4,
             write_queue: 8,
+            header_timeout: Duration::from_secs(10),
+            body_idle: Duration::from_secs(10),
+            max_connections: 256,
+            uri_bytes: 16 * 1024,
+            headers: 64,
+            header_bytes: 16 * 1024,
         }
     }
 }

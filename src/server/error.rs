@@ -38,9 +38,16 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     TooLarge { limit: usize },
-    /// A file over one of the ingest limits; the message names the limit that applied.
+    /// An uploaded file over a limit of its own (its size, or what it inflates to).
     #[error("{0}")]
     FileTooLarge(String),
+    /// The client stopped sending the body (or the headers) it announced.
+    #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// No API key where one is needed, or a key that is not valid.
     #[error("{0}")]
     Unauthorized(String),
@@ -87,6 +94,12 @@ impl ApiError {
             ApiError::TooLarge { .. } | ApiError::FileTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
             }
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+            ),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -48,6 +48,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = req.method().to_string();
+    let api = is_api_path(req.uri().path());
     let started = Instant::now();
     let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     let elapsed = started.elapsed();
@@ -75,11 +76,23 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    // Answers depend on the key and on the index, which changes with every upload: no
+    // cache (a shared proxy above all) may keep or replay them.
+    if api {
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
     // The page loads nothing from elsewhere, so nothing from elsewhere may run in it.
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
     ));
     response
+}
+
+/// Every path but the page and its assets: the API, the OpenAI-style routes, health
+/// checks, metrics and unknown paths.
+fn is_api_path(path: &str) -> bool {
+    !(path == "/" || path == "/docs" || path.starts_with("/assets/"))
 }
 
 async fn within(limit: Duration, req: Request, next: Next) -> Response {

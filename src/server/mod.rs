@@ -12,9 +12,12 @@ pub mod config;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod guard;
+pub mod listen;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod recover;
 pub mod routes;
 pub mod state;
 pub mod writer;
@@ -31,7 +34,7 @@ pub use state::AppState;
 use crate::engine::Engine;
 
 /// Room for the multipart framing around an uploaded file.
-const MULTIPART_OVERHEAD: usize = 64 * 1024;
+pub(crate) const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
 /// Every route of the service on `state`.
 pub fn router(state: AppState) -> Router {
@@ -94,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            guard::request,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::observe,
         ))
         .with_state(state)
@@ -124,9 +131,8 @@ pub async fn serve(config: ServeConfig, engine: Engine) -> crate::Result<()> {
         let _ = out.flush();
     }
     tracing::info!(%addr, "listening");
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let connections = listen::ConnectionLimits::from(state.limits());
+    let served = listen::serve(listener, router(state), connections, shutdown_signal()).await;
     // Every router clone is gone: the writer finishes what is queued, then stops.
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     tracing::info!("stopped");

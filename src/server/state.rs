@@ -107,6 +107,10 @@ impl AppState {
             model,
             Arc::clone(&metrics),
             config.limits.write_queue,
+            crate::ingest::IngestLimits {
+                max_bytes: config.limits.upload_bytes as u64,
+                ..crate::ingest::IngestLimits::default()
+            },
         )?;
         let state = AppState {
             inner: Arc::new(Inner {

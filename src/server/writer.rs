@@ -16,8 +16,8 @@ use super::error::ApiError;
 use super::metrics::Metrics;
 use super::state::EngineCell;
 use crate::engine::{Engine, LoadedModel};
-use crate::indexer::{index_paths, remove_documents, Embedding, Silent};
-use crate::ingest::{load_document, ChunkLimits, Format, FoundFile};
+use crate::indexer::{index_paths_with, remove_documents, Embedding, Silent};
+use crate::ingest::{load_document_with, ChunkLimits, Format, FoundFile, IngestLimits};
 use crate::lexical::LexicalIndex;
 
 /// The folder, inside the index directory, that holds uploaded files.
@@ -86,10 +86,11 @@ pub fn check_upload_name(name: &str) -> Result<(), ApiError> {
         && !name.starts_with('.')
         && !name.contains(['/', '\\'])
         && !name.chars().any(char::is_control)
+        && !name.chars().any(crate::ingest::limits::is_bidi_control)
         && name.trim() == name;
     if !plain {
         return Err(ApiError::BadRequest(format!(
-            "the file name must be a plain name such as notes.md (no folders, no leading dot, at most {MAX_NAME_BYTES} bytes)"
+            "the file name must be a plain name such as notes.md (no folders, no leading dot, no control or text-direction characters, at most {MAX_NAME_BYTES} bytes)"
         )));
     }
     Format::from_path(Path::new(name))?;
@@ -143,6 +144,8 @@ struct Writer {
     uploads: PathBuf,
     engine: Arc<EngineCell>,
     model: Option<Arc<LoadedModel>>,
+    /// The upload limits, applied to what a file inflates to as well as to its size.
+    ingest: IngestLimits,
 }
 
 /// Starts the writer thread for the index at `dir`.
@@ -152,12 +155,16 @@ pub fn start(
     model: Option<Arc<LoadedModel>>,
     metrics: Arc<Metrics>,
     capacity: usize,
+    ingest: IngestLimits,
 ) -> crate::Result<(WriterHandle, WriterThread)> {
     let uploads = dir.join(UPLOADS_DIR);
     std::fs::create_dir_all(&uploads)
         .map_err(|e| crate::Error::Internal(format!("cannot create {}: {e}", uploads.display())))?;
     // The indexer records canonical paths; compare like with like.
     let uploads = std::fs::canonicalize(&uploads).unwrap_or(uploads);
+    for line in super::recover::repair_uploads(&uploads, engine.get().index.manifest()) {
+        tracing::warn!("uploads folder repaired at start: {line}");
+    }
     let capacity = capacity.max(1);
     let (tx, rx) = mpsc::channel(capacity);
     let writer = Writer {
@@ -165,6 +172,7 @@ pub fn start(
         uploads,
         engine,
         model,
+        ingest,
     };
     let thread = std::thread::Builder::new()
         .name("envkb-writer".into())
@@ -235,10 +243,15 @@ impl Writer {
             path: path.clone(),
             doc_id: doc_id.clone(),
         };
-        let doc = load_document(&file, bytes.clone(), ChunkLimits::default())?;
+        let doc = load_document_with(&file, bytes.clone(), ChunkLimits::default(), &self.ingest)?;
         if doc.chunks.is_empty() {
             return Err(ApiError::InvalidInput(
                 "the file cannot be indexed: it has no text".into(),
+            ));
+        }
+        if crate::engine::vectors_damaged(&self.engine.get()) {
+            return Err(ApiError::Unavailable(
+                "uploads are paused: the index's vectors file cannot be read (see the search warning); restore the index from a backup or rebuild it with `envkb index`, then restart the server".into(),
             ));
         }
         let mut index = self.open()?;
@@ -251,7 +264,9 @@ impl Writer {
             }
         }
         let embedding = self.embedding(&index)?;
-        let backup = self.uploads.join(format!(".replaced-{name}"));
+        let backup = self
+            .uploads
+            .join(format!("{}{name}", super::recover::REPLACED_PREFIX));
         let replaced = path.exists();
         if replaced {
             std::fs::rename(&path, &backup).map_err(internal("keep the previous upload"))?;
@@ -266,11 +281,12 @@ impl Writer {
         if let Err(e) = write_durably(&self.uploads, name, &bytes) {
             return Err(restore(internal("store the upload")(e)));
         }
-        let report = match index_paths(
+        let report = match index_paths_with(
             &mut index,
             std::slice::from_ref(&path),
             &mut Silent,
             embedding.as_ref(),
+            &self.ingest,
         ) {
             Ok(r) => r,
             Err(e) => return Err(restore(ApiError::from(e))),
@@ -282,11 +298,12 @@ impl Writer {
                 ApiError::InvalidInput(format!("the file cannot be indexed: {}", skipped.reason));
             let why = restore(why);
             if replaced {
-                let _ = index_paths(
+                let _ = index_paths_with(
                     &mut index,
                     std::slice::from_ref(&path),
                     &mut Silent,
                     embedding.as_ref(),
+                    &self.ingest,
                 );
             }
             let _ = self.publish();
@@ -353,7 +370,7 @@ fn internal(what: &'static str) -> impl Fn(std::io::Error) -> ApiError {
 /// half-written upload under its real name.
 fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let tmp = dir.join(format!(".incoming-{name}"));
+    let tmp = dir.join(format!("{}{name}", super::recover::INCOMING_PREFIX));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
@@ -376,6 +393,8 @@ mod tests {
             ".hidden.md",
             "line\nbreak.md",
             " padded.md",
+            "invoice\u{202E}fdp.md",
+            "\u{2067}x.md",
         ] {
             assert!(
                 matches!(check_upload_name(bad), Err(ApiError::BadRequest(_))),

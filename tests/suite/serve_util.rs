@@ -35,6 +35,22 @@ pub fn start_with_env(
     serve_args: &[&str],
     env: &[(&str, &str)],
 ) -> Served {
+    start_inner(index, extra, serve_args, env, Stdio::inherit())
+}
+
+/// [`start`] with the server's log (stderr) written to `log`.
+pub fn start_logged(index: &Path, extra: &[&str], serve_args: &[&str], log: &Path) -> Served {
+    let file = std::fs::File::create(log).expect("log file");
+    start_inner(index, extra, serve_args, &[], Stdio::from(file))
+}
+
+fn start_inner(
+    index: &Path,
+    extra: &[&str],
+    serve_args: &[&str],
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> Served {
     let mut cmd: Command = envkb();
     cmd.envs(env.iter().copied());
     cmd.arg("--index")
@@ -52,7 +68,7 @@ pub fn start_with_env(
         )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
     let mut child = cmd.spawn().expect("envkb serve starts");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
@@ -99,6 +115,11 @@ impl Served {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The server's process id (for its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     pub fn host_port(&self) -> String {

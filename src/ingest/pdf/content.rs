@@ -130,6 +130,7 @@ impl Interpreter<'_> {
         start: TextState,
         forms: &mut Vec<ObjectId>,
     ) -> Result<(), IngestError> {
+        crate::ingest::limits::check_content(content)?;
         // Content that does not parse yields no text for this stream, not a failed file.
         let Ok(content) = Content::decode(content) else {
             return Ok(());

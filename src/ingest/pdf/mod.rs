@@ -8,7 +8,6 @@
 //! The steps have their own files: `fonts` (encodings, `ToUnicode` maps, widths), `content`
 //! (the content-stream interpreter), `layout` (reading order), `persian` (repair).
 
-use std::io::Read;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
@@ -54,6 +53,9 @@ pub fn extract(bytes: &[u8], limits: &IngestLimits) -> Result<PdfText, IngestErr
     {
         return Err(IngestError::Corrupt("not a PDF (no %PDF header)".into()));
     }
+    // lopdf's parser recurses without a limit and inflates object streams without one.
+    let mut budget = super::limits::inflate_budget(bytes.len(), limits);
+    super::limits::check_pdf(bytes, budget)?;
     let doc = Document::load_mem(bytes).map_err(load_error)?;
     if doc.is_encrypted() {
         return Err(IngestError::Encrypted);
@@ -69,7 +71,6 @@ pub fn extract(bytes: &[u8], limits: &IngestLimits) -> Result<PdfText, IngestErr
         });
     }
     let mut fonts = FontCache::default();
-    let mut budget = limits.max_bytes.saturating_mul(8);
     let mut out = Vec::with_capacity(pages.len());
     for (_, &page_id) in pages.iter() {
         let glyphs = page_glyphs(&doc, page_id, &mut fonts, &mut budget)?;
@@ -165,28 +166,7 @@ fn dict_get<'a>(doc: &'a Document, d: &'a Dictionary, key: &[u8]) -> Option<&'a 
 /// A stream's decoded bytes, refusing to inflate past `budget` (a zip bomb in a
 /// content stream cannot exhaust memory).
 fn stream_bytes(stream: &lopdf::Stream, budget: &mut u64) -> Result<Vec<u8>, IngestError> {
-    let filters = stream.filters().unwrap_or_default();
-    let has_params = stream.dict.get(b"DecodeParms").is_ok();
-    let out = if filters.is_empty() {
-        stream.content.clone()
-    } else if filters == [b"FlateDecode".as_slice()] && !has_params {
-        let mut out = Vec::new();
-        let mut dec = flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(*budget + 1);
-        // A damaged deflate stream still yields what decoded before the damage.
-        let _ = dec.read_to_end(&mut out);
-        out
-    } else {
-        stream
-            .decompressed_content()
-            .map_err(|e| IngestError::Corrupt(format!("undecodable stream ({e})")))?
-    };
-    if out.len() as u64 > *budget {
-        return Err(IngestError::Corrupt(
-            "a stream inflates past the size limit".into(),
-        ));
-    }
-    *budget -= out.len() as u64;
-    Ok(out)
+    super::limits::decode_stream(stream, budget)
 }
 
 #[cfg(test)]

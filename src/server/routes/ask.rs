@@ -47,7 +47,7 @@ pub struct AskRequest {
 /// Checks the request and turns it into answer options, before any model work.
 fn prepare(state: &AppState, req: &AskRequest) -> Result<AskOptions, ApiError> {
     let question = answer::check_question(&req.question)?;
-    let chars = question.chars().count();
+    let chars = super::normalized_chars(question);
     let limit = state.limits().query_chars;
     if chars > limit {
         return Err(ApiError::InvalidInput(format!(

@@ -49,14 +49,24 @@ pub async fn embeddings(
             texts.len()
         )));
     }
+    let mut total = 0;
     for (i, t) in texts.iter().enumerate() {
-        let n = t.chars().count();
+        let n = super::normalized_chars(t);
         if t.trim().is_empty() || n > limits.embed_chars {
             return Err(ApiError::InvalidInput(format!(
-                "input #{i} must be non-empty text of at most {} characters (it has {n})",
+                "input #{i} must be non-empty text of at most {} characters once normalized (it has {n})",
                 limits.embed_chars
             )));
         }
+        total += n;
+    }
+    // The encoder's work grows with the total; one request may not take more than a few
+    // long inputs' worth of model time.
+    let total_limit = limits.embed_chars * 4;
+    if total > total_limit {
+        return Err(ApiError::InvalidInput(format!(
+            "the inputs hold {total} characters once normalized; one request may hold at most {total_limit}"
+        )));
     }
     if let Some(f) = req.encoding_format.as_deref().filter(|f| *f != "float") {
         return Err(ApiError::InvalidInput(format!(

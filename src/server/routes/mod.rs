@@ -35,11 +35,18 @@ pub fn check_text(name: &str, text: &str, max_chars: usize) -> Result<(), ApiErr
             "{name} is empty: say what to look for"
         )));
     }
-    let n = text.chars().count();
+    let n = normalized_chars(text);
     if n > max_chars {
         return Err(ApiError::BadRequest(format!(
-            "{name} is {n} characters long; the limit is {max_chars}"
+            "{name} is {n} characters long once normalized; the limit is {max_chars}"
         )));
     }
     Ok(())
+}
+
+/// The length of `text` as the index and the model see it: after normalization, where
+/// one character can become many (U+FDFA is 18 under NFKC), so a limit counted on the raw
+/// text would let a short request cost eighteen times the work.
+pub fn normalized_chars(text: &str) -> usize {
+    crate::text::normalize(text).chars().count()
 }
