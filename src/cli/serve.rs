@@ -103,7 +103,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let index = LexicalIndex::open_or_create(&cli.index, AnalyzerOptions::default())
         .map_err(Error::from)?;
-    let model = super::model::load(&cli.model);
+    let model = super::model::load_for(&cli.model, &cli.index);
     if let Err(why) = &model {
         eprintln!("warning: no embedding model ({why}); serving lexical search only");
     }
@@ -120,13 +120,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Request logs on stderr; `RUST_LOG` changes the level (default `info`).
+/// Request logs on stderr; `RUST_LOG` changes the level (default `info`). Coloured only on a
+/// terminal without `NO_COLOR`, so a log written to a file has no escape codes.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(super::output::color_on(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
