@@ -5,6 +5,7 @@
 //! ids back into displayable hits. It does not build indexes or run the model itself: the
 //! encoder and the vector store are passed in.
 
+pub mod confidence;
 pub mod fusion;
 pub mod json;
 
@@ -82,6 +83,9 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// Set when the requested mode could not run (e.g. no model files) and another did.
     pub warning: Option<String>,
+    /// No query term matched anywhere and the nearest passages are not close: the hits are
+    /// only the closest passages (`confidence::no_exact_match`).
+    pub no_exact_match: bool,
 }
 
 /// Errors of retrieval.
@@ -195,6 +199,11 @@ impl Retriever<'_> {
         };
         let depth = self.config.depth.max(k);
         let (lexical, semantic) = self.ranked_lists(query, filters, mode, depth)?;
+        let term_matched = match mode {
+            Mode::Semantic => self.any_term_matches(query, filters),
+            _ => !lexical.is_empty(),
+        };
+        let best_similarity = semantic.first().map(|&(_, s)| s);
         let fused = match mode {
             Mode::Lexical => fuse(
                 &lexical,
@@ -234,11 +243,25 @@ impl Retriever<'_> {
                 explain,
             });
         }
+        let no_exact_match = confidence::no_exact_match(confidence::Evidence {
+            term_matched,
+            best_similarity,
+            hits: hits.len(),
+        });
         Ok(SearchResults {
             mode,
             hits,
             warning,
+            no_exact_match,
         })
+    }
+
+    /// Whether any chunk within `filters` matches a query term (a query of only common words
+    /// matches none).
+    fn any_term_matches(&self, query: &ParsedQuery, filters: &Filters) -> bool {
+        self.lexical
+            .search(query, filters, 1)
+            .is_ok_and(|hits| !hits.is_empty())
     }
 }
 
