@@ -203,7 +203,7 @@ impl Retriever<'_> {
             Mode::Semantic => self.any_term_matches(query, filters),
             _ => !lexical.is_empty(),
         };
-        let best_similarity = semantic.first().map(|&(_, s)| s);
+        let (best_similarity, margin) = confidence::Evidence::similarities(&semantic);
         let fused = match mode {
             Mode::Lexical => fuse(
                 &lexical,
@@ -246,6 +246,7 @@ impl Retriever<'_> {
         let no_exact_match = confidence::no_exact_match(confidence::Evidence {
             term_matched,
             best_similarity,
+            margin,
             hits: hits.len(),
         });
         Ok(SearchResults {
