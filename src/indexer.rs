@@ -332,7 +332,9 @@ fn index_one(
 ) -> std::result::Result<Option<Document>, String> {
     crate::ingest::Format::from_path(&file.path).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&file.path).map_err(|e| IngestError::Io(e).to_string())?;
-    if !ids_this_run.insert(file.doc_id.clone()) {
+    // An id is claimed only by a file that was indexed (or is unchanged): a skipped
+    // `empty.md` does not make `empty.txt` a clash.
+    if ids_this_run.contains(&file.doc_id) {
         return Err(format!(
             "another file in this run already has the document id {:?} (same name, other extension); rename one",
             file.doc_id
@@ -348,6 +350,7 @@ fn index_one(
             ));
         }
         if existing.hash == hash && existing_path == path {
+            ids_this_run.insert(file.doc_id.clone());
             return Ok(None);
         }
     }
@@ -360,6 +363,7 @@ fn index_one(
     session
         .add(&doc)
         .map_err(|e| format!("could not be written to the index: {e}"))?;
+    ids_this_run.insert(file.doc_id.clone());
     Ok(Some(doc))
 }
 

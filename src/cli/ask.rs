@@ -67,7 +67,8 @@ pub fn run(cli: &Cli, args: &AskArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let engine = Engine::open(&cli.index, super::model::load(&cli.model)).map_err(Error::from)?;
+    let engine = Engine::open(&cli.index, super::model::load_for(&cli.model, &cli.index))
+        .map_err(Error::from)?;
     let opts = AskOptions {
         passages: usize::from(args.k),
         filters,

@@ -82,7 +82,7 @@ struct DumpLine<'a> {
 
 pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
     let queries: Vec<QueryRecord> = read_jsonl(&args.queries).map_err(Error::from)?;
-    let model = super::model::load(&cli.model);
+    let model = super::model::load_for(&cli.model, &cli.index);
     let _tmp;
     let (engine, by_passage) = match &args.corpus {
         Some(corpus) => {

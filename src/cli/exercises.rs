@@ -74,7 +74,8 @@ pub fn run(cli: &Cli, args: &ExercisesArgs) -> anyhow::Result<()> {
         },
         seed: args.seed,
     };
-    let engine = Engine::open(&cli.index, super::model::load(&cli.model)).map_err(Error::from)?;
+    let engine = Engine::open(&cli.index, super::model::load_for(&cli.model, &cli.index))
+        .map_err(Error::from)?;
     let set = exercises::generate(&engine, &options).map_err(Error::from)?;
     if set.items.is_empty() {
         return Err(Error::Usage(format!(

@@ -23,7 +23,8 @@ pub struct IndexArgs {
     #[arg(long, env = "ENVKB_MAX_PAGES", default_value_t = IngestLimits::default().max_pages,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pages: u32,
-    /// PDF and DOCX files larger than this many MiB are skipped.
+    /// Files of any type larger than this many MB (MiB) are skipped, with a reason that says
+    /// how to raise it.
     #[arg(long, env = "ENVKB_MAX_FILE_MB", default_value_t = IngestLimits::default().max_bytes / (1024 * 1024),
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub max_file_mb: u64,
@@ -66,11 +67,11 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
     }
     let mut index = LexicalIndex::open_or_create(&cli.index, AnalyzerOptions::default())
         .map_err(Error::from)?;
-    let model = super::model::load(&cli.model);
-    let embedding = match &model {
-        Ok(m) => Some(Embedding {
-            encoder: &m.encoder,
-            model_id: m.model_id.clone(),
+    let found = super::model::locate(&cli.model, Some(&cli.index));
+    let embedding = match &found {
+        Ok(f) => Some(Embedding {
+            encoder: &f.model.encoder,
+            model_id: f.model.model_id.clone(),
         }),
         Err(why) => {
             eprintln!("warning: no semantic index ({why}); indexing for lexical search only");
@@ -88,6 +89,9 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
         embedding.as_ref(),
         &limits,
     )?;
+    if let Ok(f) = &found {
+        super::model::record(&cli.index, &f.dir, &f.model.model_id);
+    }
     if args.json {
         return print_json(&report);
     }

@@ -41,7 +41,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Index folders or files (Markdown, text, HTML); re-running updates only what changed.
+    /// Index folders or files (Markdown, text, HTML, PDF, DOCX); re-running updates only what
+    /// changed.
     Index(index::IndexArgs),
     /// Search the index.
     Search(search::SearchArgs),

@@ -1,4 +1,4 @@
-//! Shared terminal output: progress bars and JSON printing.
+//! Shared terminal output: progress bars, JSON printing, and whether to colour.
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -18,4 +18,11 @@ pub fn bar(len: u64, what: &str) -> ProgressBar {
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// Whether text written to `stream` may carry colour or bold codes: only when it is a
+/// terminal, never with `NO_COLOR` set (anstream's detection, which also honours
+/// `CLICOLOR=0` and `CLICOLOR_FORCE`). Output redirected to a file or a pipe stays plain.
+pub fn color_on<S: anstream::stream::RawStream>(stream: &S) -> bool {
+    anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }

@@ -1,7 +1,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::output::print_json;
+use super::output::{color_on, print_json};
 use super::Cli;
 use crate::engine::Engine;
 use crate::ingest::PageSpan;
@@ -22,8 +22,10 @@ pub struct SearchArgs {
     /// Metadata filter KEY=VALUE (doc_type, lang, year, status); repeatable.
     #[arg(long = "filter", short = 'f')]
     pub filters: Vec<String>,
-    /// Print JSON: {"hits": [{"doc_id", "chunk_id", "title", "breadcrumb", "snippet", "score", ...}]};
-    /// hits from PDFs also carry "page" (a number, or [first, last]).
+    /// Print JSON: {"no_exact_match", "hits": [{"doc_id", "chunk_id", "title", "breadcrumb",
+    /// "snippet", "score", ...}]}; hits from PDFs also carry "page" (a number, or [first, last]).
+    /// "no_exact_match" is true when no query term matched anywhere and the hits are only the
+    /// nearest passages.
     #[arg(long)]
     pub json: bool,
     /// Retriever: lexical (BM25), semantic (embeddings) or hybrid (both, fused).
@@ -42,6 +44,8 @@ struct SearchJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<&'a str>,
     filters: std::collections::BTreeMap<&'static str, String>,
+    /// True when no query term matched anywhere and the hits are only the nearest passages.
+    no_exact_match: bool,
     hits: Vec<HitJson>,
 }
 
@@ -51,12 +55,23 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
     let filters = Filters::parse(&args.filters).map_err(Error::from)?;
     let wants_model = args.mode != Mode::Lexical;
     let model = if wants_model {
-        super::model::load(&cli.model)
+        super::model::load_for(&cli.model, &cli.index)
     } else {
         Err(String::new())
     };
     let engine = Engine::open(&cli.index, model).map_err(Error::from)?;
     let retriever = engine.retriever();
+    if args.mode == Mode::Semantic && retriever.semantic.is_none() {
+        // Asked for by name, semantic search is not quietly replaced by keyword search.
+        return Err(Error::Usage(format!(
+            "--mode semantic cannot run: {}",
+            engine
+                .semantic_unavailable
+                .as_deref()
+                .unwrap_or("no model loaded")
+        ))
+        .into());
+    }
     let results = retriever
         .search(&query, &filters, usize::from(args.k), args.mode)
         .map_err(Error::from)?;
@@ -69,6 +84,7 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
             mode: results.mode,
             warning: results.warning.as_deref(),
             filters: filters.describe(),
+            no_exact_match: results.no_exact_match,
             hits: results
                 .hits
                 .iter()
@@ -84,6 +100,14 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
         println!("no results for {raw:?}");
         return Ok(());
     }
+    if results.no_exact_match {
+        println!("no exact match for {raw:?}; the closest passages:");
+    }
+    let (bold, plain) = if color_on(&std::io::stdout()) {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
     for (i, sh) in results.hits.iter().enumerate() {
         let h = &sh.hit;
         let label = h
@@ -97,10 +121,7 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
             h.breadcrumb.join(" › "),
             h.score
         );
-        println!(
-            "    {}",
-            h.snippet.marked("\x1b[1m", "\x1b[0m").replace('\n', " ")
-        );
+        println!("    {}", h.snippet.marked(bold, plain).replace('\n', " "));
         match h.pages.map(PageSpan::label) {
             Some(page) => println!("    {}, {page}", h.chunk_id),
             None => println!("    {}", h.chunk_id),

@@ -121,7 +121,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     // Damage inside segment files would otherwise show up as panics or wrong results.
     index.verify().map_err(Error::from)?;
-    let model = super::model::load(&cli.model);
+    let model = super::model::load_for(&cli.model, &cli.index);
     if let Err(why) = &model {
         eprintln!("warning: no embedding model ({why}); serving lexical search only");
     }
@@ -138,13 +138,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Request logs on stderr; `RUST_LOG` changes the level (default `info`).
+/// Request logs on stderr; `RUST_LOG` changes the level (default `info`). Coloured only on a
+/// terminal without `NO_COLOR`, so a log written to a file has no escape codes.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(super::output::color_on(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }

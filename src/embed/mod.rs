@@ -19,6 +19,7 @@
 mod bert;
 mod encoder;
 mod error;
+pub mod location;
 pub mod packed;
 mod plain;
 pub mod pool;

@@ -12,9 +12,6 @@ use serde::Deserialize;
 use super::{DocMeta, IngestError, IngestLimits};
 use crate::text::Lang;
 
-/// Largest file envkb reads, so one stray dump cannot exhaust memory.
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
-
 /// The kinds of file envkb reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -75,21 +72,26 @@ struct FrontMatter {
     tags: Vec<String>,
 }
 
-/// Checks size, binary content and UTF-8, then decodes.
-pub fn read_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
-    let _ = path;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+/// Checks size and binary content, then decodes UTF-8, or UTF-16 when the file starts with
+/// a UTF-16 byte-order mark (as Windows editors save "Unicode" text).
+pub fn read_text(bytes: Vec<u8>, max_bytes: u64) -> Result<String, IngestError> {
+    if bytes.len() as u64 > max_bytes {
         return Err(IngestError::TooLarge {
             bytes: bytes.len() as u64,
-            limit: MAX_FILE_BYTES,
+            limit: max_bytes,
         });
     }
-    if bytes.iter().take(8192).any(|&b| b == 0) {
-        return Err(IngestError::Binary);
-    }
-    let text = String::from_utf8(bytes).map_err(|e| IngestError::InvalidUtf8 {
-        offset: e.utf8_error().valid_up_to(),
-    })?;
+    let text = match utf16_with_bom(&bytes) {
+        Some(decoded) => decoded?,
+        None => {
+            if bytes.iter().take(8192).any(|&b| b == 0) {
+                return Err(IngestError::Binary);
+            }
+            String::from_utf8(bytes).map_err(|e| IngestError::InvalidUtf8 {
+                offset: e.utf8_error().valid_up_to(),
+            })?
+        }
+    };
     let text = text
         .strip_prefix('\u{FEFF}')
         .map(str::to_string)
@@ -98,6 +100,39 @@ pub fn read_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
         return Err(IngestError::Empty);
     }
     Ok(text)
+}
+
+/// The text of a file that starts with a UTF-16 byte-order mark (little or big endian),
+/// or `None` when it does not start with one.
+fn utf16_with_bom(bytes: &[u8]) -> Option<Result<String, IngestError>> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let body = &bytes[2..];
+    if body.len() % 2 != 0 {
+        return Some(Err(IngestError::Corrupt(
+            "UTF-16 text (it starts with a UTF-16 byte-order mark) with an odd number of bytes; save it as UTF-8".into(),
+        )));
+    }
+    let units = body.chunks_exact(2).map(|p| {
+        if little {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|e| {
+                IngestError::Corrupt(format!(
+                    "UTF-16 text with a broken character ({:#06x}); save it as UTF-8",
+                    e.unpaired_surrogate()
+                ))
+            }),
+    )
 }
 
 /// Loads one file's bytes in the given format, with the default limits.
@@ -116,7 +151,8 @@ pub fn load_with(
         Format::Pdf => load_pdf(&bytes, limits)?,
         Format::Docx => load_docx(&bytes, limits)?,
         _ => {
-            let text = read_text(path, bytes)?;
+            let _ = path;
+            let text = read_text(bytes, limits.max_bytes)?;
             match format {
                 Format::Markdown => load_markdown(text)?,
                 Format::Html => load_html(&text),
@@ -459,6 +495,67 @@ mod tests {
             ),
             Err(IngestError::Empty)
         ));
+    }
+
+    fn utf16(text: &str, little: bool) -> Vec<u8> {
+        let mut out = if little {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for u in text.encode_utf16() {
+            out.extend(if little {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_text_with_a_byte_order_mark_is_read_not_called_binary() {
+        let text = "ماده ۱ - پایش پساب\nISO 14001 clause 6.1\n";
+        for little in [true, false] {
+            let loaded = load(Path::new("u.txt"), Format::Text, utf16(text, little)).unwrap();
+            assert_eq!(loaded.text, text);
+        }
+        let md = load(
+            Path::new("u.md"),
+            Format::Markdown,
+            utf16("---\ntitle: عنوان\n---\n# سرفصل\nمتن\n", true),
+        )
+        .unwrap();
+        assert_eq!(md.meta.title.as_deref(), Some("عنوان"));
+        // A lone surrogate or an odd byte count is named as broken UTF-16.
+        let mut odd = utf16("ab", true);
+        odd.push(b'c');
+        let err = load(Path::new("u.txt"), Format::Text, odd).unwrap_err();
+        assert!(err.to_string().contains("UTF-16"), "{err}");
+        let broken = vec![0xFF, 0xFE, 0x00, 0xD8, b'a', 0];
+        let err = load(Path::new("u.txt"), Format::Text, broken).unwrap_err();
+        assert!(err.to_string().contains("UTF-16"), "{err}");
+    }
+
+    #[test]
+    fn one_size_limit_for_text_too_and_the_message_says_how_to_raise_it() {
+        let small = IngestLimits {
+            max_bytes: 1024 * 1024,
+            ..IngestLimits::default()
+        };
+        let big = "واژه ".repeat(200_000).into_bytes();
+        let err = load_with(Path::new("big.txt"), Format::Text, big.clone(), &small).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("1.7 MB") && msg.contains("the limit is 1 MB"),
+            "{msg}"
+        );
+        assert!(msg.contains("--max-file-mb"), "{msg}");
+        let larger = IngestLimits {
+            max_bytes: 2 * 1024 * 1024,
+            ..IngestLimits::default()
+        };
+        assert!(load_with(Path::new("big.txt"), Format::Text, big, &larger).is_ok());
     }
 
     #[test]

@@ -31,13 +31,13 @@ pub enum IngestError {
     Unsupported { extension: String },
     #[error("cannot read file: {0}")]
     Io(#[from] std::io::Error),
-    #[error("binary file (contains NUL bytes), not text")]
+    #[error("binary file (contains NUL bytes), not text; if it is UTF-16 text without a byte-order mark, save it as UTF-8")]
     Binary,
     #[error("not valid UTF-8 text (first bad byte at offset {offset}); save it as UTF-8")]
     InvalidUtf8 { offset: usize },
     #[error("empty file (no text to index)")]
     Empty,
-    #[error("file too large ({bytes} bytes; the limit is {limit})")]
+    #[error("file too large ({} MB; the limit is {} MB, raise it with --max-file-mb)", mb(*bytes), mb(*limit))]
     TooLarge { bytes: u64, limit: u64 },
     #[error("malformed front matter: {0}")]
     FrontMatter(String),
@@ -82,11 +82,22 @@ impl IngestError {
     }
 }
 
-/// Bounds on what one PDF or DOCX file may cost, so a hostile file cannot exhaust memory
-/// or time. Set from `envkb index --max-pages / --max-file-mb`.
+/// Sizes in messages: MB as `--max-file-mb` counts them (MiB), one decimal when not whole.
+fn mb(bytes: u64) -> String {
+    let mb = bytes as f64 / (1024.0 * 1024.0);
+    if bytes % (1024 * 1024) == 0 {
+        format!("{mb:.0}")
+    } else {
+        format!("{mb:.1}")
+    }
+}
+
+/// Bounds on what one file may cost, so a hostile file cannot exhaust memory or time. Set
+/// from `envkb index --max-pages / --max-file-mb`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngestLimits {
-    /// Largest PDF or DOCX file, in bytes (inflated streams get a multiple of this).
+    /// Largest file of any type, in bytes (a PDF's inflated streams and a DOCX's XML get a
+    /// multiple of this).
     pub max_bytes: u64,
     /// Most pages of a PDF.
     pub max_pages: u32,

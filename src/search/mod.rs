@@ -5,6 +5,7 @@
 //! ids back into displayable hits. It does not build indexes or run the model itself: the
 //! encoder and the vector store are passed in.
 
+pub mod confidence;
 pub mod fusion;
 pub mod json;
 
@@ -104,6 +105,9 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// Set when the requested mode could not run (e.g. no model files) and another did.
     pub warning: Option<String>,
+    /// No query term matched anywhere and the nearest passages are not close: the hits are
+    /// only the closest passages (`confidence::no_exact_match`).
+    pub no_exact_match: bool,
 }
 
 /// Errors of retrieval.
@@ -264,6 +268,15 @@ impl Retriever<'_> {
         };
         let depth = self.config.depth.max(k);
         let sides = self.sides(query, filters, mode, depth)?;
+        let term_matched = match (mode, &sides.compiled) {
+            (Mode::Semantic, Some(c)) => self
+                .lexical
+                .ranked(&sides.searcher, c, 1)
+                .is_ok_and(|r| !r.is_empty()),
+            (Mode::Semantic, None) => false,
+            _ => !sides.lexical.is_empty(),
+        };
+        let (best_similarity, margin) = confidence::Evidence::similarities(&sides.semantic);
         let addresses: HashMap<&str, DocAddress> = sides
             .lexical
             .iter()
@@ -310,10 +323,17 @@ impl Retriever<'_> {
                 explain,
             });
         }
+        let no_exact_match = confidence::no_exact_match(confidence::Evidence {
+            term_matched,
+            best_similarity,
+            margin,
+            hits: hits.len(),
+        });
         Ok(SearchResults {
             mode,
             hits,
             warning,
+            no_exact_match,
         })
     }
 }

@@ -42,6 +42,9 @@ pub struct SearchResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     pub filters: BTreeMap<String, String>,
+    /// True when no query term matched anywhere and the semantic similarity is low: the
+    /// hits are only the nearest passages, not matches («نتیجهٔ دقیقی یافت نشد»).
+    pub no_exact_match: bool,
     pub hits: Vec<HitJson>,
 }
 

@@ -1,6 +1,9 @@
 // envkb page: search, cited answers, compare retrievers, exercises, documents. No framework, no network beyond this
-// server. User text is always inserted as text (never as HTML) and marked dir="auto" so
-// Persian, English and digits keep their order.
+// server. Text from documents and users is always inserted as text nodes (never as HTML):
+// Markdown marks are hidden, not interpreted, so a document cannot add elements or links.
+// Direction comes from the text's language (the chunk's `lang`, or the majority script of
+// the text), never from its first letter, and Latin and number runs inside right-to-left text
+// are isolated in <bdi> so that «ISO 14001 بند 6.1.2» keeps its order.
 "use strict";
 
 const STRINGS = {
@@ -62,7 +65,7 @@ const STRINGS = {
     semantic: "معنایی",
     compareLabel: "یک پرسش را با سه روش بازیابی مقایسه کنید",
     compareButton: "مقایسه",
-    uploadLabel: "افزودن سند (md، txt یا html)",
+    uploadLabel: "افزودن سند (md، txt، html، pdf یا docx)",
     uploadButton: "بارگذاری",
     uploadHint: "بارگذاری و حذف به کلید ویرایشگر نیاز دارد.",
     docsCaption: "اسناد نمایه‌شده",
@@ -81,13 +84,38 @@ const STRINGS = {
     rank: "رتبه",
     inAll: "در هر سه فهرست",
     loading: "در حال بارگذاری…",
-    uploaded: (id, n) => `«${id}» با ${n.toLocaleString("fa")} بخش نمایه شد.`,
-    deleted: (id) => `«${id}» حذف شد.`,
-    confirmDelete: (id) => `سند «${id}» حذف شود؟`,
+    uploaded: (id, n) => `«\u2068${id}\u2069» با ${n.toLocaleString("fa")} بخش نمایه شد.`,
+    deleted: (id) => `«\u2068${id}\u2069» حذف شد.`,
+    confirmDelete: (id) => `سند «\u2068${id}\u2069» حذف شود؟`,
     delete: "حذف",
     upload: "بارگذاری‌شده",
     documents: (n) => `${n.toLocaleString("fa")} سند`,
     errorPrefix: "خطا: ",
+    noExactMatch: "نتیجهٔ دقیقی یافت نشد؛ نزدیک‌ترین بخش‌ها:",
+    syntaxHint: "عبارت دقیق در گیومه، + برای واژهٔ لازم، - برای واژهٔ ناخواسته:",
+    tooLong: (n, max) => `متن ${n.toLocaleString("fa")} نویسه است و بیش از ${max.toLocaleString("fa")} نویسه پذیرفته نمی‌شود؛ کوتاه‌ترش کنید.`,
+    inAllLegend: "نوار سبز: بخشی که در هر سه فهرست آمده است",
+    document: "سند",
+    keyBox: "کادر «کلید API»",
+    warningPrefix: "هشدار: ",
+    errors: {
+      bad_request: "درخواست پذیرفته نشد؛ نوشتار پرسش یا فیلترها را بررسی کنید.",
+      invalid_json: "داده‌های فرستاده‌شده خوانا نبود.",
+      invalid_input: "ورودی درست نیست؛ مقدارها را بررسی کنید.",
+      unsupported_media_type: "این نوع پرونده پذیرفته نمی‌شود (md، txt، html، pdf یا docx).",
+      too_large: "پرونده یا درخواست بزرگ‌تر از حد مجاز است.",
+      unauthorized: "این کار به کلید API نیاز دارد یا کلید واردشده معتبر نیست. کلید را در این کادر بالای صفحه وارد کنید:",
+      forbidden: "کلید شما اجازهٔ این کار را ندارد؛ کلید ویرایشگر یا مدیر را در این کادر وارد کنید:",
+      not_found: "پیدا نشد؛ شاید حذف شده باشد.",
+      method_not_allowed: "این کار در این نشانی پشتیبانی نمی‌شود.",
+      conflict: "این کار با وضعیت کنونی نمایه ناسازگار است.",
+      busy: "کارساز سرش شلوغ است؛ چند لحظه بعد دوباره بکوشید.",
+      timeout: "پاسخ بیش از حد طول کشید و متوقف شد؛ کمی بعد دوباره بکوشید یا درخواست را کوچک‌تر کنید.",
+      unavailable: "این بخش از خدمت اکنون در دسترس نیست.",
+      internal: "خطای درونی کارساز؛ شناسهٔ درخواست در جزئیات آمده است.",
+      network: "ارتباط با کارساز برقرار نشد.",
+      other: "درخواست انجام نشد.",
+    },
   },
   en: {
     skip: "Skip to content",
@@ -147,7 +175,7 @@ const STRINGS = {
     semantic: "Semantic",
     compareLabel: "Compare one query across the three retrievers",
     compareButton: "Compare",
-    uploadLabel: "Add a document (md, txt or html)",
+    uploadLabel: "Add a document (md, txt, html, pdf or docx)",
     uploadButton: "Upload",
     uploadHint: "Uploading and deleting need an editor key.",
     docsCaption: "Indexed documents",
@@ -173,6 +201,31 @@ const STRINGS = {
     upload: "uploaded",
     documents: (n) => `${n} documents`,
     errorPrefix: "Error: ",
+    noExactMatch: "No exact match; the closest passages:",
+    syntaxHint: "Exact phrases in quotes, + for a required word, - for an excluded one:",
+    tooLong: (n, max) => `The text is ${n} characters long; at most ${max} are accepted. Please shorten it.`,
+    inAllLegend: "Green bar: a passage found by all three retrievers",
+    document: "Document",
+    keyBox: "the “API key” box",
+    warningPrefix: "Warning: ",
+    errors: {
+      bad_request: "The request was not accepted; check the query syntax or the filters.",
+      invalid_json: "The data sent could not be read.",
+      invalid_input: "The input is not valid; check the values.",
+      unsupported_media_type: "This type of file is not accepted (md, txt, html, pdf or docx).",
+      too_large: "The file or request is larger than the limit.",
+      unauthorized: "This needs an API key, or the key entered is not valid. Enter it in this box at the top of the page:",
+      forbidden: "Your key may not do this; enter an editor or admin key in this box:",
+      not_found: "Not found; it may have been deleted.",
+      method_not_allowed: "This is not supported here.",
+      conflict: "This conflicts with the current state of the index.",
+      busy: "The server is busy; try again in a moment.",
+      timeout: "The request took too long and was stopped; try again later or ask for less.",
+      unavailable: "This part of the service is not available now.",
+      internal: "An internal server error; the request id is in the details.",
+      network: "Could not reach the server.",
+      other: "The request failed.",
+    },
   },
 };
 
@@ -182,6 +235,9 @@ const t = (key, ...args) => {
   const v = STRINGS[lang][key];
   return typeof v === "function" ? v(...args) : v;
 };
+
+/** The longest query or question the server takes (its `query_chars` limit). */
+const MAX_TEXT_CHARS = 1000;
 
 // ---- language -----------------------------------------------------------------------
 
@@ -207,7 +263,160 @@ function setLang(next) {
   for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   $("lang-switch").value = next;
   document.title = `envkb · ${t("title")}`;
+  for (const input of document.querySelectorAll("input[data-typed]")) followTyping(input);
   renderStatuses();
+}
+
+/** A number in the UI's digits (Persian digits in the Persian UI). */
+function num(n, fraction = 0) {
+  if (typeof n !== "number") return "–";
+  return n.toLocaleString(lang === "fa" ? "fa" : "en", {
+    minimumFractionDigits: fraction,
+    maximumFractionDigits: fraction,
+    useGrouping: false,
+  });
+}
+
+// ---- direction ----------------------------------------------------------------------
+
+const ARABIC_LETTER = /[\u0600-\u0669\u066E-\u06EF\u06FA-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/g;
+const LATIN_LETTER = /[A-Za-z\u00C0-\u024F]/g;
+
+/**
+ * The language of a piece of text by the script most of its letters are in, so a Persian
+ * sentence that starts with «ISO 14001» is still Persian; `known` (a chunk's or the UI's
+ * language) decides text without letters.
+ */
+function textLang(text, known = lang) {
+  const s = String(text || "");
+  const fa = (s.match(ARABIC_LETTER) || []).length;
+  const en = (s.match(LATIN_LETTER) || []).length;
+  if (fa === en) return fa === 0 ? known : (known === "en" ? "en" : "fa");
+  return fa > en ? "fa" : "en";
+}
+
+const dirOfLang = (l) => (l === "fa" ? "rtl" : "ltr");
+
+/** `dir` and `lang` attributes for a text element holding `text`. */
+function textAttrs(text, known) {
+  const l = textLang(text, known);
+  return { dir: dirOfLang(l), lang: l };
+}
+
+/** An input's direction follows what is typed in it (by script majority), not its first letter. */
+function followTyping(input) {
+  input.dataset.typed = "1";
+  input.dir = dirOfLang(textLang(input.value, lang));
+}
+
+// Latin words and numbers (with the punctuation that joins them, as in «ISO 14001:2015» or
+// «6.1.2») form one run that is isolated from the right-to-left text around it.
+const LTR_RUN = /[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9\u00C0-\u024F.,:/\-_+%'’ ]*[A-Za-z0-9\u00C0-\u024F%])?/g;
+
+/** `text` as nodes: in right-to-left text each Latin or number run inside a <bdi>. */
+function isolated(text, rtl) {
+  if (!rtl || !text) return [text];
+  const out = [];
+  let at = 0;
+  for (const m of text.matchAll(LTR_RUN)) {
+    if (m.index > at) out.push(text.slice(at, m.index));
+    out.push(el("bdi", { dir: "ltr" }, m[0]));
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
+}
+
+/** A title, breadcrumb or label: direction from its script, Latin runs isolated. */
+function labelNodes(text, known) {
+  const a = textAttrs(text, known);
+  return isolated(text, a.dir === "rtl");
+}
+
+// ---- document text ------------------------------------------------------------------
+
+/**
+ * Which UTF-16 units of `text` are Markdown marks to hide: heading and quote marks at line
+ * starts, the brackets and targets of links and images (the target is never shown or
+ * followed, so a `javascript:` link is only text), and the marks around strong, emphasis and
+ * code. Marks are hidden, not removed, so byte offsets into the original text (highlights,
+ * cited quotes) stay exact.
+ */
+function markdownMask(text) {
+  const hide = new Uint8Array(text.length);
+  const cover = (from, to) => hide.fill(1, from, to);
+  for (const m of text.matchAll(/^([ \t]{0,3})(#{1,6}[ \t]+|>[ \t]?)/gm)) {
+    cover(m.index + m[1].length, m.index + m[0].length);
+  }
+  for (const m of text.matchAll(/(!?\[)([^\]\n]*)(\]\((?:[^()\n]|\([^()\n]*\))*\))/g)) {
+    cover(m.index, m.index + m[1].length);
+    const close = m.index + m[1].length + m[2].length;
+    cover(close, close + m[3].length);
+  }
+  for (const m of text.matchAll(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g)) {
+    cover(m.index, m.index + 2);
+    cover(m.index + m[0].length - 2, m.index + m[0].length);
+  }
+  for (const m of text.matchAll(/(^|[^*\w])(\*)(?=[^\s*])([^*\n]*?[^\s*])\*(?!\*)/g)) {
+    const open = m.index + m[1].length;
+    cover(open, open + 1);
+    cover(m.index + m[0].length - 1, m.index + m[0].length);
+  }
+  for (const m of text.matchAll(/`([^`\n]+)`/g)) {
+    cover(m.index, m.index + 1);
+    cover(m.index + m[0].length - 1, m.index + m[0].length);
+  }
+  return hide;
+}
+
+/** UTF-8 byte offset → UTF-16 index, for every byte offset that starts a character. */
+function byteToIndex(text) {
+  const map = new Map();
+  let bytes = 0;
+  let i = 0;
+  for (const ch of text) {
+    map.set(bytes, i);
+    const cp = ch.codePointAt(0);
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    i += ch.length;
+  }
+  map.set(bytes, i);
+  return (b) => (map.has(b) ? map.get(b) : null);
+}
+
+/**
+ * Text from a document for display, as nodes: Markdown marks hidden, `ranges` (UTF-8 byte
+ * offsets `[start, end)` into `text`, as the API gives them) wrapped in <mark>, and Latin runs
+ * isolated when `rtl`. Returns `{ nodes, marks }`.
+ */
+function docText(text, ranges = [], { rtl = false, markClass = "" } = {}) {
+  const toIndex = byteToIndex(text);
+  const spans = [];
+  for (const [s, e] of ranges) {
+    const a = toIndex(s);
+    const b = toIndex(e);
+    if (a !== null && b !== null && a < b) spans.push([a, b]);
+  }
+  spans.sort((x, y) => x[0] - y[0]);
+  const hide = markdownMask(text);
+  const visible = (from, to) => {
+    let out = "";
+    for (let i = from; i < to; i++) if (!hide[i]) out += text[i];
+    return out;
+  };
+  const nodes = [];
+  const marks = [];
+  let at = 0;
+  for (const [s, e] of spans) {
+    if (s < at) continue;
+    nodes.push(...isolated(visible(at, s), rtl));
+    const mark = el("mark", markClass ? { class: markClass } : {}, ...isolated(visible(s, e), rtl));
+    nodes.push(mark);
+    marks.push(mark);
+    at = e;
+  }
+  nodes.push(...isolated(visible(at, text.length), rtl));
+  return { nodes: nodes.filter((n) => n !== ""), marks };
 }
 
 // ---- API ----------------------------------------------------------------------------
@@ -220,17 +429,36 @@ function authHeaders(extra = {}) {
   return headers;
 }
 
+/**
+ * An API failure: `code` is the API's stable error code (`bad_request`, `unauthorized`, ...),
+ * `detail` its English message. The page shows its own message for the code.
+ */
+class ApiFailure extends Error {
+  constructor(code, detail, status) {
+    super(detail || code);
+    this.code = code;
+    this.detail = detail || "";
+    this.status = status;
+  }
+}
+
+function failureOf(response, body) {
+  const code = body && typeof body.error === "string" ? body.error : "other";
+  const detail = body && typeof body.message === "string" ? body.message : `HTTP ${response.status}`;
+  return new ApiFailure(code, detail, response.status);
+}
+
 async function api(path, options = {}) {
   const headers = authHeaders(options.headers || {});
-  const response = await fetch(path, { ...options, headers });
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers });
+  } catch (err) {
+    throw new ApiFailure("network", String(err.message || err), 0);
+  }
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
-  if (!response.ok) {
-    const message = body && body.message ? body.message : `HTTP ${response.status}`;
-    const err = new Error(message);
-    err.status = response.status;
-    throw err;
-  }
+  if (!response.ok) throw failureOf(response, body);
   return body;
 }
 
@@ -264,76 +492,123 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** The snippet with its highlights; highlight offsets are UTF-8 byte offsets. */
-function highlighted(text, ranges) {
-  const bytes = new TextEncoder().encode(text);
-  const dec = new TextDecoder();
-  const frag = document.createDocumentFragment();
-  let at = 0;
-  for (const [s, e] of ranges) {
-    frag.append(dec.decode(bytes.slice(at, s)));
-    frag.append(el("mark", {}, dec.decode(bytes.slice(s, e))));
-    at = e;
-  }
-  frag.append(dec.decode(bytes.slice(at)));
-  return frag;
+/** A message from the server (a warning or error detail) in English, isolated left to right. */
+function serverText(text) {
+  return el("bdi", { dir: "ltr", lang: "en", class: "server-text" }, text);
 }
 
-function fmt(x) {
-  return typeof x === "number" ? x.toFixed(3) : "–";
+/** The page's own message for an API failure, in the UI's language, with the code and detail. */
+function errorNodes(err) {
+  if (!(err instanceof ApiFailure)) err = new ApiFailure("other", String(err && err.message ? err.message : err), 0);
+  const messages = t("errors");
+  const out = [messages[err.code] || messages.other];
+  if (err.code === "unauthorized" || err.code === "forbidden") {
+    // Point at the box rather than at an HTTP header.
+    out.push(" ", el("button", { type: "button", class: "linkish key-link", onclick: () => $("api-key").focus() }, t("keyBox")));
+  } else if (err.detail) {
+    out.push(" ", el("span", { class: "detail" }, "(", serverText(err.detail), ")"));
+  }
+  if (err.code !== "other" && err.code !== "network") {
+    out.push(" ", el("bdi", { dir: "ltr", class: "code" }, err.code));
+  }
+  return out;
 }
 
 // The last status of each line, as a function of the language, so a language switch
 // re-renders it.
 const statuses = {};
 
-function setStatus(id, text, isError = false) {
-  statuses[id] = typeof text === "function" ? text : () => text;
+function setStatus(id, content, isError = false) {
+  statuses[id] = { render: typeof content === "function" ? content : () => content, isError };
+  renderStatus(id);
+}
+
+function setError(id, err) {
+  setStatus(id, () => errorNodes(err), true);
+}
+
+function renderStatus(id) {
+  const { render, isError } = statuses[id];
   const s = $(id);
-  s.textContent = isError ? t("errorPrefix") + statuses[id]() : statuses[id]();
+  const body = render();
+  const nodes = Array.isArray(body) ? body : [body];
+  s.replaceChildren(...(isError ? [t("errorPrefix")] : []), ...nodes.filter((n) => n !== null && n !== undefined));
   s.classList.toggle("error", isError);
   s.dataset.error = isError ? "1" : "";
 }
 
 function renderStatuses() {
-  for (const [id, text] of Object.entries(statuses)) {
-    const s = $(id);
-    s.textContent = s.dataset.error ? t("errorPrefix") + text() : text();
-  }
+  for (const id of Object.keys(statuses)) renderStatus(id);
+}
+
+/** Checks the length of a query or question before it is sent; says so when it is too long. */
+function withinLimit(text, statusId) {
+  const n = [...text].length;
+  if (n <= MAX_TEXT_CHARS) return true;
+  setStatus(statusId, () => t("tooLong", n, MAX_TEXT_CHARS), true);
+  return false;
+}
+
+const DOC_TYPES = {
+  law: "law",
+  policy: "policy",
+  "standard-guidance": "standard",
+  course: "course",
+  agreement: "agreement",
+  glossary: "glossary",
+  document: "document",
+};
+
+function docTypeLabel(type) {
+  return DOC_TYPES[type] ? t(DOC_TYPES[type]) : el("bdi", { dir: "ltr" }, type);
+}
+
+function langLabel(code) {
+  return code === "fa" ? "فارسی" : code === "en" ? "English" : code;
 }
 
 // ---- search -------------------------------------------------------------------------
 
 function renderHit(h) {
   const e = h.explain || {};
-  const parts = [`${t("score")} ${fmt(h.score)}`];
-  if (e.lexical_rank) parts.push(`${t("lexical")} #${e.lexical_rank}`);
-  if (e.semantic_rank) parts.push(`${t("semantic")} #${e.semantic_rank}`);
+  const parts = [`${t("score")} ${num(h.score, 3)}`];
+  if (e.lexical_rank) parts.push(`${t("lexical")} #${num(e.lexical_rank)}`);
+  if (e.semantic_rank) parts.push(`${t("semantic")} #${num(e.semantic_rank)}`);
+  const crumb = h.breadcrumb.join(" › ");
+  const snippet = docText(h.snippet, h.highlights, { rtl: h.lang === "fa" });
   return el(
     "li",
     { "data-chunk": h.chunk_id },
-    el("h3", { class: "hit-title", dir: "auto" },
-      el("button", { type: "button", title: t("open"), onclick: () => openPassage(h.chunk_id) }, h.title)),
-    el("p", { class: "crumb", dir: "auto" }, h.breadcrumb.join(" › ")),
-    el("p", { class: "snippet", dir: "auto", lang: h.lang }, highlighted(h.snippet, h.highlights)),
-    el("p", { class: "scores", dir: "auto" }, parts.join(" · ")),
+    el("h3", { class: "hit-title", ...textAttrs(h.title, h.lang) },
+      el("button", { type: "button", title: t("open"), onclick: () => openPassage(h.chunk_id) }, ...labelNodes(h.title, h.lang))),
+    el("p", { class: "crumb", ...textAttrs(crumb, h.lang) }, ...labelNodes(crumb, h.lang)),
+    el("p", { class: "snippet", dir: dirOfLang(h.lang), lang: h.lang }, ...snippet.nodes),
+    el("p", { class: "scores" }, parts.join(" · ")),
   );
+}
+
+function searchStatus(r) {
+  const out = [];
+  if (!r.hits.length) out.push(t("noResults"));
+  else if (r.no_exact_match) out.push(el("strong", { class: "no-exact" }, t("noExactMatch")), " ", t("results", r.hits.length));
+  else out.push(t("results", r.hits.length));
+  if (r.warning) out.push(" · ", t("warningPrefix"), serverText(r.warning));
+  return out;
 }
 
 async function runSearch(event) {
   event.preventDefault();
   const q = $("q").value.trim();
-  if (!q) return;
+  if (!q || !withinLimit(q, "search-status")) return;
   const list = $("results");
   list.replaceChildren();
   setStatus("search-status", () => t("searching"));
   try {
     const r = await api(searchUrl(q, $("f-mode").value));
     list.replaceChildren(...r.hits.map(renderHit));
-    const note = r.warning ? ` (${r.warning})` : "";
-    setStatus("search-status", () => (r.hits.length ? t("results", r.hits.length) : t("noResults")) + note);
+    setStatus("search-status", () => searchStatus(r));
   } catch (err) {
-    setStatus("search-status", err.message, true);
+    setError("search-status", err);
   }
 }
 
@@ -352,52 +627,53 @@ async function openPassage(chunkId, span) {
   if (!dialog.open) dialog.showModal();
   try {
     const c = await api(`/api/chunks/${encodeURIComponent(chunkId)}`);
-    $("passage-title").textContent = c.title;
-    $("passage-crumb").textContent = c.breadcrumb.join(" › ");
+    const crumb = c.breadcrumb.join(" › ");
+    const title = $("passage-title");
+    for (const [k, v] of Object.entries(textAttrs(c.title, c.lang))) title.setAttribute(k, v);
+    title.replaceChildren(...labelNodes(c.title, c.lang));
+    const crumbEl = $("passage-crumb");
+    for (const [k, v] of Object.entries(textAttrs(crumb, c.lang))) crumbEl.setAttribute(k, v);
+    crumbEl.replaceChildren(...labelNodes(crumb, c.lang));
     const box = $("passage-text");
     box.setAttribute("lang", c.lang);
-    const bytes = new TextEncoder().encode(c.text);
-    if (span && span.start < span.end && span.end <= bytes.length) {
-      const dec = new TextDecoder();
-      const mark = el("mark", { class: "quote" }, dec.decode(bytes.slice(span.start, span.end)));
-      box.replaceChildren(dec.decode(bytes.slice(0, span.start)), mark, dec.decode(bytes.slice(span.end)));
-      mark.scrollIntoView({ block: "center" });
-    } else {
-      box.replaceChildren(c.text);
-    }
+    box.setAttribute("dir", dirOfLang(c.lang));
+    const ranges = span && span.start < span.end ? [[span.start, span.end]] : [];
+    const shown = docText(c.text, ranges, { rtl: c.lang === "fa", markClass: "quote" });
+    box.replaceChildren(...shown.nodes);
+    if (shown.marks.length) shown.marks[0].scrollIntoView({ block: "center" });
     box.focus();
   } catch (err) {
-    $("passage-title").textContent = t("errorPrefix") + err.message;
+    $("passage-title").replaceChildren(t("errorPrefix"), ...errorNodes(err));
   }
 }
 
 // ---- ask ----------------------------------------------------------------------------
 
 /** The answer text with each [n] marker as a button that opens citation n. */
-function answerWithMarkers(text, citations) {
+function answerWithMarkers(text, citations, rtl) {
   const frag = document.createDocumentFragment();
   const byN = new Map(citations.map((c) => [c.n, c]));
   let at = 0;
   for (const m of text.matchAll(/\[(\d+)\]/g)) {
     const c = byN.get(Number(m[1]));
     if (!c) continue;
-    frag.append(text.slice(at, m.index));
+    frag.append(...docText(text.slice(at, m.index), [], { rtl }).nodes);
     frag.append(el("button", {
       type: "button",
       class: "cite",
       "data-n": String(c.n),
       "aria-label": t("openCitation", c.n),
       onclick: () => openPassage(c.chunk_id, c),
-    }, `[${c.n}]`));
+    }, `[${num(c.n)}]`));
     at = m.index + m[0].length;
   }
-  frag.append(text.slice(at));
+  frag.append(...docText(text.slice(at), [], { rtl }).nodes);
   return frag;
 }
 
 function pageLabel(page) {
   if (page === undefined || page === null) return "";
-  return " · " + t("page", Array.isArray(page) ? page.join("–") : page);
+  return " · " + t("page", Array.isArray(page) ? page.map((p) => num(p)).join("–") : num(page));
 }
 
 function renderAnswer(a) {
@@ -405,20 +681,32 @@ function renderAnswer(a) {
   const text = $("answer-text");
   text.classList.remove("draft");
   text.setAttribute("lang", a.lang);
-  text.replaceChildren(answerWithMarkers(a.answer, a.citations));
-  $("citations").replaceChildren(...a.citations.map((c) =>
-    el("li", { "data-n": String(c.n) },
-      el("button", { type: "button", class: "secondary", dir: "auto", onclick: () => openPassage(c.chunk_id, c) },
-        `[${c.n}] ${c.breadcrumb.join(" › ")}`),
-      el("span", { class: "hint", dir: "ltr" }, ` ${c.chunk_id}${pageLabel(c.page)}`),
-      el("blockquote", { dir: "auto" }, c.quote))));
+  text.setAttribute("dir", dirOfLang(a.lang));
+  text.replaceChildren(answerWithMarkers(a.answer, a.citations, a.lang === "fa"));
+  $("citations").replaceChildren(...a.citations.map((c) => {
+    const crumb = c.breadcrumb.join(" › ");
+    const quote = docText(c.quote, [], { rtl: a.lang === "fa" });
+    return el("li", { "data-n": String(c.n) },
+      el("button", { type: "button", class: "secondary", ...textAttrs(crumb, a.lang), onclick: () => openPassage(c.chunk_id, c) },
+        `[${num(c.n)}] `, ...labelNodes(crumb, a.lang)),
+      " ",
+      el("bdi", { class: "hint chunk-id", dir: "ltr" }, c.chunk_id),
+      pageLabel(c.page),
+      el("blockquote", textAttrs(c.quote, a.lang), ...quote.nodes));
+  }));
   $("citations-title").hidden = a.citations.length === 0;
-  $("see-also").replaceChildren(...a.see_also.map((s) =>
-    el("li", {},
-      el("button", { type: "button", class: "secondary", dir: "auto", onclick: () => openPassage(s.chunk_id) },
-        s.breadcrumb.join(" › ")))));
+  $("see-also").replaceChildren(...a.see_also.map((s) => {
+    const crumb = s.breadcrumb.join(" › ");
+    return el("li", textAttrs(crumb, a.lang),
+      el("button", { type: "button", class: "secondary", ...textAttrs(crumb, a.lang), onclick: () => openPassage(s.chunk_id) },
+        ...labelNodes(crumb, a.lang)));
+  }));
   $("see-also-title").hidden = a.see_also.length === 0;
-  setStatus("ask-status", () => (a.abstained ? t("abstained") : t("answered", a.citations.length)));
+  setStatus("ask-status", () => {
+    const out = [a.abstained ? t("abstained") : t("answered", a.citations.length)];
+    if (a.warning) out.push(" · ", t("warningPrefix"), serverText(a.warning));
+    return out;
+  });
 }
 
 /** Reads a Server-Sent Events body, calling `onEvent(name, data)` for each event. */
@@ -448,20 +736,31 @@ async function readEvents(response, onEvent) {
 async function runAsk(event) {
   event.preventDefault();
   const question = $("question").value.trim();
-  if (!question) return;
+  if (!question || !withinLimit(question, "ask-status")) return;
   $("answer").hidden = true;
-  $("answer-text").replaceChildren();
+  const answerText = $("answer-text");
+  answerText.replaceChildren();
+  // The answer is written in the question's language: its direction is known before the
+  // first word streams in.
+  const qLang = textLang(question, lang);
+  answerText.setAttribute("lang", qLang);
+  answerText.setAttribute("dir", dirOfLang(qLang));
   setStatus("ask-status", () => t("asking"));
   const headers = authHeaders({ "Content-Type": "application/json" });
   try {
-    const response = await fetch("/api/ask/stream", {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ question }),
-    });
+    let response;
+    try {
+      response = await fetch("/api/ask/stream", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ question }),
+      });
+    } catch (err) {
+      throw new ApiFailure("network", String(err.message || err), 0);
+    }
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
-      throw new Error(body.message || `HTTP ${response.status}`);
+      throw failureOf(response, body);
     }
     let failure = null;
     let drafting = false;
@@ -470,26 +769,26 @@ async function runAsk(event) {
         // A language model's draft (generative mode), shown while it is written; the
         // checked answer that follows replaces it.
         $("answer").hidden = false;
-        $("answer-text").classList.add("draft");
-        $("answer-text").append(data.text);
+        answerText.classList.add("draft");
+        answerText.append(data.text);
         drafting = true;
       } else if (name === "delta") {
         if (drafting) {
-          $("answer-text").replaceChildren();
-          $("answer-text").classList.remove("draft");
+          answerText.replaceChildren();
+          answerText.classList.remove("draft");
           drafting = false;
         }
         $("answer").hidden = false;
-        $("answer-text").append(data.text);
+        answerText.append(data.text);
       } else if (name === "done") {
         renderAnswer(data.answer);
       } else if (name === "error") {
-        failure = data.message;
+        failure = new ApiFailure(data.error || "other", data.message, 0);
       }
     });
-    if (failure) throw new Error(failure);
+    if (failure) throw failure;
   } catch (err) {
-    setStatus("ask-status", err.message, true);
+    setError("ask-status", err);
   }
 }
 
@@ -498,7 +797,7 @@ async function runAsk(event) {
 async function runCompare(event) {
   event.preventDefault();
   const q = $("cq").value.trim();
-  if (!q) return;
+  if (!q || !withinLimit(q, "compare-status")) return;
   const modes = ["lexical", "semantic", "hybrid"];
   for (const m of modes) $(`cmp-${m}`).replaceChildren();
   setStatus("compare-status", () => t("searching"));
@@ -514,24 +813,25 @@ async function runCompare(event) {
         ...r.hits.map((h) => {
           const e = h.explain || {};
           const side = m === "hybrid"
-            ? `${t("lexical")} ${e.lexical_rank ? "#" + e.lexical_rank : "–"} · ${t("semantic")} ${e.semantic_rank ? "#" + e.semantic_rank : "–"}`
-            : `${t("score")} ${fmt(m === "lexical" ? e.lexical_score : e.semantic_score)}`;
+            ? `${t("lexical")} ${e.lexical_rank ? "#" + num(e.lexical_rank) : "–"} · ${t("semantic")} ${e.semantic_rank ? "#" + num(e.semantic_rank) : "–"}`
+            : `${t("score")} ${num(m === "lexical" ? e.lexical_score : e.semantic_score, 3)}`;
+          const crumb = h.breadcrumb.slice(-2).join(" › ");
           return el(
             "li",
             { class: inAll(h.chunk_id) ? "in-all" : "", title: inAll(h.chunk_id) ? t("inAll") : "" },
-            el("span", { class: "rank" }, `${h.rank}.`),
-            el("button", { type: "button", class: "secondary", dir: "auto", onclick: () => openPassage(h.chunk_id) }, h.breadcrumb.slice(-2).join(" › ")),
-            el("div", { class: "scores", dir: "auto" }, side),
+            el("span", { class: "rank" }, `${num(h.rank)}.`),
+            el("button", { type: "button", class: "secondary", ...textAttrs(crumb, h.lang), onclick: () => openPassage(h.chunk_id) }, ...labelNodes(crumb, h.lang)),
+            el("div", { class: "scores" }, side),
           );
         }),
       );
       if (r.warning && m !== "lexical") {
-        $(`cmp-${m}`).prepend(el("li", { dir: "auto" }, r.warning));
+        $(`cmp-${m}`).prepend(el("li", {}, t("warningPrefix"), serverText(r.warning)));
       }
     });
     setStatus("compare-status", "");
   } catch (err) {
-    setStatus("compare-status", err.message, true);
+    setError("compare-status", err);
   }
 }
 
@@ -539,6 +839,8 @@ async function runCompare(event) {
 
 async function loadDocuments() {
   const body = $("doc-table").tBodies[0];
+  const head = [...$("doc-table").tHead.rows[0].cells].map((c) => c.dataset.i18n);
+  const cell = (i, attrs, ...children) => el("td", { "data-label": t(head[i]), ...attrs }, ...children);
   setStatus("docs-status", () => t("loading"));
   try {
     const r = await api("/api/documents");
@@ -547,12 +849,12 @@ async function loadDocuments() {
         el(
           "tr",
           {},
-          el("td", { dir: "ltr" }, d.doc_id),
-          el("td", { dir: "auto" }, d.title),
-          el("td", {}, d.doc_type),
-          el("td", {}, d.lang),
-          el("td", {}, String(d.chunks)),
-          el("td", {},
+          cell(0, { dir: "ltr", class: "doc-id" }, d.doc_id),
+          cell(1, textAttrs(d.title, d.lang), ...labelNodes(d.title, d.lang)),
+          cell(2, {}, docTypeLabel(d.doc_type)),
+          cell(3, {}, el("bdi", {}, langLabel(d.lang))),
+          cell(4, {}, num(d.chunks)),
+          cell(5, {},
             d.uploaded ? el("span", { class: "hint" }, t("upload") + " ") : null,
             el("button", { type: "button", class: "danger", "aria-label": `${t("delete")} ${d.doc_id}`, onclick: () => deleteDocument(d.doc_id) }, t("delete"))),
         ),
@@ -560,7 +862,7 @@ async function loadDocuments() {
     );
     setStatus("docs-status", () => t("documents", r.documents.length));
   } catch (err) {
-    setStatus("docs-status", err.message, true);
+    setError("docs-status", err);
   }
 }
 
@@ -577,7 +879,7 @@ async function uploadDocument(event) {
     await loadDocuments();
     setStatus("docs-status", () => t("uploaded", r.doc_id, r.chunks));
   } catch (err) {
-    setStatus("docs-status", err.message, true);
+    setError("docs-status", err);
   }
 }
 
@@ -588,7 +890,7 @@ async function deleteDocument(id) {
     await loadDocuments();
     setStatus("docs-status", () => t("deleted", id));
   } catch (err) {
-    setStatus("docs-status", err.message, true);
+    setError("docs-status", err);
   }
 }
 
@@ -629,12 +931,12 @@ async function makeExercises(event) {
     $("kinds-table").tBodies[0].replaceChildren(...r.kinds.map((k) =>
       el("tr", {},
         el("td", { dir: "ltr" }, k.kind),
-        el("td", {}, `${k.written} / ${k.requested}`),
-        el("td", { dir: "auto" }, String(k.dropped) + (k.note ? ` (${k.note})` : "")))));
+        el("td", {}, `${num(k.written)} / ${num(k.requested)}`),
+        el("td", {}, num(k.dropped), k.note ? " (" : null, k.note ? serverText(k.note) : null, k.note ? ")" : null))));
     $("exercises-result").hidden = false;
     setStatus("exercises-status", () => t("made", r.items, r.dropped));
   } catch (err) {
-    setStatus("exercises-status", err.message, true);
+    setError("exercises-status", err);
   }
 }
 
@@ -671,6 +973,11 @@ function tabKeys(event) {
 // ---- start --------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
+  for (const id of ["q", "question", "cq", "x-topic"]) {
+    const input = $(id);
+    input.addEventListener("input", () => followTyping(input));
+    followTyping(input);
+  }
   setLang(initialLang());
   $("lang-switch").addEventListener("change", (e) => setLang(e.target.value));
   const key = $("api-key");
@@ -688,5 +995,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("exercises-form").addEventListener("submit", makeExercises);
   $("compare-form").addEventListener("submit", runCompare);
   $("upload-form").addEventListener("submit", uploadDocument);
-  window.envkb = { openPassage, setLang, renderAnswer };
+  window.envkb = { openPassage, setLang, renderAnswer, textLang, markdownMask, docText };
 });

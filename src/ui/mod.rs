@@ -44,6 +44,13 @@ const ASSETS: &[(&str, Asset)] = &[
         },
     ),
     (
+        "favicon.svg",
+        Asset {
+            body: include_bytes!("favicon.svg"),
+            content_type: "image/svg+xml",
+        },
+    ),
+    (
         "fonts/OFL.txt",
         Asset {
             body: include_bytes!("fonts/OFL.txt"),

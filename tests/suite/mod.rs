@@ -2,6 +2,7 @@ mod answer;
 mod browser;
 mod cli_hybrid;
 mod cli_lexical;
+mod cli_terminal;
 mod corpus;
 mod crash;
 mod embed;

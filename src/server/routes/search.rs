@@ -88,6 +88,7 @@ pub async fn search(
         mode: results.mode,
         warning: results.warning,
         filters: described,
+        no_exact_match: results.no_exact_match,
         hits: results
             .hits
             .iter()
