@@ -13,7 +13,7 @@ use crate::eval::{
 use crate::lexical::{
     query::find_lookup, FieldBoosts, Filters, LexicalIndex, Occurrence, ParsedQuery,
 };
-use crate::search::{fuse, Fusion, HybridConfig, Mode, Retriever, Semantic};
+use crate::search::{fuse, lookup, Fusion, HybridConfig, Mode, Retriever, Semantic};
 use crate::text::AnalyzerOptions;
 use crate::vector::VectorStore;
 use crate::Error;
@@ -241,6 +241,14 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
                 ),
                 (Mode::Hybrid, f) => fuse(lex, sem, f.unwrap_or(retriever.config.fusion)),
             };
+            // Named units are resolved by structure first, as `search` does.
+            let fused = match mode {
+                Mode::Semantic => fused,
+                _ => {
+                    let pinned = lookup::resolve(&index, &q.text, &fused).unwrap_or_default();
+                    lookup::pin(fused, &pinned.pinned)
+                }
+            };
             let ids = fused.into_iter().map(|f| {
                 if by_passage {
                     f.id.rsplit_once('#')
@@ -410,6 +418,16 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
     };
     let mut out = Vec::new();
     for r in &q.relevant_refs {
+        if r.article.is_some() {
+            let chunks = index.document_chunks(&r.doc).unwrap_or_default();
+            out.extend(
+                chunks
+                    .into_iter()
+                    .filter(|c| r.names_unit(c))
+                    .map(|c| c.chunk_id),
+            );
+            continue;
+        }
         let parts: Vec<String> = r
             .section
             .split(" > ")

@@ -41,6 +41,9 @@ struct SearchJson<'a> {
     mode: Mode,
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<&'a str>,
+    /// Set when the query names a unit the named law does not have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     filters: std::collections::BTreeMap<&'static str, String>,
     hits: Vec<HitJson>,
 }
@@ -68,6 +71,7 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
             query: &raw,
             mode: results.mode,
             warning: results.warning.as_deref(),
+            note: results.note.as_deref(),
             filters: filters.describe(),
             hits: results
                 .hits
@@ -79,6 +83,9 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
                 })
                 .collect(),
         });
+    }
+    if let Some(note) = &results.note {
+        println!("{note}");
     }
     if results.hits.is_empty() {
         println!("no results for {raw:?}");

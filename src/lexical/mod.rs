@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod query;
 pub mod schema;
 pub mod snippet;
+mod units;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,7 @@ pub enum LexicalError {
     NoIndex(PathBuf),
     #[error("another envkb process is writing to the index at {0}; wait for it to finish")]
     Locked(PathBuf),
-    #[error("the index at {dir} was made by an incompatible envkb (format {found}, expected {expected}); rebuild it")]
+    #[error("the index at {dir} was made by an incompatible envkb (format {found}, expected {expected}); rebuild it: remove that folder and run `envkb index PATH` again")]
     Format {
         dir: PathBuf,
         found: u32,

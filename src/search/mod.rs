@@ -7,6 +7,7 @@
 
 pub mod fusion;
 pub mod json;
+pub mod lookup;
 
 use serde::Serialize;
 
@@ -82,6 +83,8 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// Set when the requested mode could not run (e.g. no model files) and another did.
     pub warning: Option<String>,
+    /// Set when the query names a unit («ماده ۹۹ قانون ...») that the named law lacks.
+    pub note: Option<String>,
 }
 
 /// Errors of retrieval.
@@ -212,6 +215,13 @@ impl Retriever<'_> {
             ),
             Mode::Hybrid => fuse(&lexical, &semantic, self.config.fusion),
         };
+        // A named unit («تبصره ۲ ماده ۷ قانون ...») is found by structure, not by score.
+        let looked_up = match mode {
+            Mode::Semantic => lookup::Resolution::default(),
+            _ if *filters != Filters::default() => lookup::Resolution::default(),
+            _ => lookup::resolve(self.lexical, &query.raw, &fused)?,
+        };
+        let fused = lookup::pin(fused, &looked_up.pinned);
         let terms = self.lexical.query_terms(query);
         let mut hits = Vec::with_capacity(k);
         for f in fused.into_iter().take(k) {
@@ -238,6 +248,7 @@ impl Retriever<'_> {
             mode,
             hits,
             warning,
+            note: looked_up.note,
         })
     }
 }

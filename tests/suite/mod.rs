@@ -7,6 +7,7 @@ mod crash;
 mod embed;
 mod exercises;
 mod generate;
+mod laws;
 mod pdf_fuzz;
 mod pdf_ingest;
 mod serve;
