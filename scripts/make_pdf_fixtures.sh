@@ -127,6 +127,13 @@ for name in fa-simple mixed; do
   cp "$work/$name.pdf" "$out/$name.pdf"
 done
 
+# The law fixture (tests/fixtures/laws/talab.pdf): a made-up law whose article, تبصره and
+# بند markers are plain paragraphs, printed by LibreOffice like the Persian fixtures above.
+pandoc "$src/law-wetlands.md" -M dir=rtl --reference-doc "$work/ref.docx" -o "$work/law-wetlands.docx"
+with_header_footer "$work/law-wetlands.docx"
+soffice --headless --norestore --convert-to pdf --outdir "$work" "$work/law-wetlands.docx" >/dev/null 2>&1
+cp "$work/law-wetlands.pdf" tests/fixtures/laws/talab.pdf
+
 # en-two-column: English in two columns by WeasyPrint (the body wrapped in <main>).
 pandoc "$src/en-two-column.md" -s --metadata pagetitle=x --css "$work/print.css" \
   --css "$work/two-column.css" -o "$work/en.html"

@@ -11,7 +11,7 @@ use crate::eval::{
     dedupe_ranked, evaluate, read_jsonl, record_to_document, CorpusRecord, Metrics, QueryRecord,
 };
 use crate::lexical::{FieldBoosts, Filters, LexicalIndex};
-use crate::search::{Fusion, HybridConfig, Mode, Retriever, Semantic};
+use crate::search::{lookup, Fusion, HybridConfig, Mode, Retriever, Semantic};
 use crate::text::AnalyzerOptions;
 use crate::vector::VectorStore;
 use crate::Error;
@@ -213,6 +213,14 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
                 return Vec::new();
             };
             let fused = mode.fuse(lex, sem, fusion.unwrap_or(retriever.config.fusion));
+            // Named units are resolved by structure first, as `search` does.
+            let fused = match mode {
+                Mode::Semantic => fused,
+                _ => {
+                    let pinned = lookup::resolve(&index, &q.text, &fused).unwrap_or_default();
+                    lookup::pin(fused, &pinned.pinned)
+                }
+            };
             let ids = fused.into_iter().map(|f| {
                 if by_passage {
                     f.id.rsplit_once('#')

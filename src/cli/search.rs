@@ -43,6 +43,9 @@ struct SearchJson<'a> {
     mode: Mode,
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<&'a str>,
+    /// Set when the query names a unit the named law does not have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     filters: std::collections::BTreeMap<&'static str, String>,
     /// True when no query term matched anywhere and the hits are only the nearest passages.
     no_exact_match: bool,
@@ -83,6 +86,7 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
             query: &raw,
             mode: results.mode,
             warning: results.warning.as_deref(),
+            note: results.note.as_deref(),
             filters: filters.describe(),
             no_exact_match: results.no_exact_match,
             hits: results
@@ -95,6 +99,9 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
                 })
                 .collect(),
         });
+    }
+    if let Some(note) = &results.note {
+        println!("{note}");
     }
     if results.hits.is_empty() {
         println!("no results for {raw:?}");

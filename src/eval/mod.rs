@@ -68,12 +68,38 @@ pub struct CorpusRecord {
 }
 
 /// A reference to a gold passage by document and heading path, resolved against the
-/// index so ids survive chunker changes.
+/// index so ids survive chunker changes. For laws the gold may instead name a unit:
+/// `{"doc", "article": "7", "note": "2"}` or `{"doc", "article": "3", "clause": "ب"}`
+/// (an unnumbered تبصره is `"note": ""`); an article alone means its own text, not its
+/// تبصره or بند.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct SectionRef {
     pub doc: String,
     #[serde(default)]
     pub section: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clause: Option<String>,
+}
+
+impl SectionRef {
+    /// Whether a chunk is the unit this reference names (numbers compared in canonical
+    /// form, so «۷» and "7" agree).
+    pub fn names_unit(&self, chunk: &crate::lexical::LexicalHit) -> bool {
+        use crate::ingest::structure::canonical_number;
+        let same = |want: &Option<String>, got: &Option<String>| match (want, got) {
+            (None, None) => true,
+            (Some(w), Some(g)) => canonical_number(w) == canonical_number(g),
+            _ => false,
+        };
+        self.article.is_some()
+            && same(&self.article, &chunk.article)
+            && same(&self.note, &chunk.note)
+            && same(&self.clause, &chunk.clause)
+    }
 }
 
 /// One question: `{"id", "text", "relevant", "answers", ...}`.

@@ -19,6 +19,16 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
     };
     let mut out = Vec::new();
     for r in &q.relevant_refs {
+        if r.article.is_some() {
+            let chunks = index.document_chunks(&r.doc).unwrap_or_default();
+            out.extend(
+                chunks
+                    .into_iter()
+                    .filter(|c| r.names_unit(c))
+                    .map(|c| c.chunk_id),
+            );
+            continue;
+        }
         let parts: Vec<String> = r
             .section
             .split(" > ")

@@ -39,6 +39,8 @@ pub struct ChunkDraft {
     pub article: Option<String>,
     pub clause: Option<String>,
     pub note: Option<String>,
+    /// The article's amendment note as its marker gives it («اصلاحی ۱۳۷۱/۰۸/۲۴»).
+    pub amendment: Option<String>,
 }
 
 /// Where a structural level sits: Markdown headings by their level, markers below them.
@@ -51,6 +53,21 @@ struct Frame {
     article: Option<String>,
     clause: Option<String>,
     note: Option<String>,
+    amendment: Option<String>,
+}
+
+impl Frame {
+    fn marker(rank: usize, label: String) -> Frame {
+        Frame {
+            rank,
+            is_title: false,
+            label,
+            article: None,
+            clause: None,
+            note: None,
+            amendment: None,
+        }
+    }
 }
 
 const RANK_CHAPTER: usize = 10;
@@ -58,6 +75,8 @@ const RANK_ARTICLE: usize = 11;
 const RANK_CLAUSE: usize = 12;
 /// A تبصره belongs to its article, not to the clause before it.
 const RANK_NOTE: usize = RANK_CLAUSE;
+/// A numbered item («۱-») sits under its article, clause or note.
+const RANK_ITEM: usize = 13;
 
 struct Section {
     start: usize,
@@ -74,6 +93,7 @@ fn frames_to_draft(frames: &[Frame], start: usize, end: usize, title: &str) -> C
         article: None,
         clause: None,
         note: None,
+        amendment: None,
     };
     for f in frames {
         if f.is_title || (draft.path.is_empty() && f.rank == 1 && f.label.trim() == title.trim()) {
@@ -82,6 +102,7 @@ fn frames_to_draft(frames: &[Frame], start: usize, end: usize, title: &str) -> C
         draft.path.push(f.label.clone());
         if f.article.is_some() {
             draft.article = f.article.clone();
+            draft.amendment = f.amendment.clone();
             draft.clause = None;
             draft.note = None;
         }
@@ -130,39 +151,41 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
                 article: names.article,
                 clause: names.clause,
                 note: names.note,
+                amendment: names.amendment,
             },
-            Marker::Chapter { label } => Frame {
-                is_title: false,
-                rank: RANK_CHAPTER,
+            Marker::Chapter { label } => Frame::marker(RANK_CHAPTER, label),
+            Marker::Article {
                 label,
-                article: None,
-                clause: None,
-                note: None,
-            },
-            Marker::Article { label, number } => Frame {
-                is_title: false,
-                rank: RANK_ARTICLE,
-                label,
+                number,
+                amendment,
+            } => Frame {
                 article: Some(number),
-                clause: None,
-                note: None,
+                amendment,
+                ..Frame::marker(RANK_ARTICLE, label)
             },
             Marker::Clause { label, number } => Frame {
-                is_title: false,
-                rank: RANK_CLAUSE,
-                label,
-                article: None,
                 clause: Some(number),
-                note: None,
+                ..Frame::marker(RANK_CLAUSE, label)
             },
             Marker::Note { label, number } => Frame {
-                is_title: false,
-                rank: RANK_NOTE,
-                label,
-                article: None,
-                clause: None,
                 note: Some(number),
+                ..Frame::marker(RANK_NOTE, label)
             },
+            Marker::Item { label, number } => {
+                // A numbered item is structure only inside an article; elsewhere it is
+                // an ordinary list. Under a lettered clause or a note it is a sub-item
+                // and leaves their number in place.
+                if !stack.iter().any(|f| f.article.is_some()) {
+                    continue;
+                }
+                let nested = stack
+                    .iter()
+                    .any(|f| f.rank < RANK_ITEM && (f.clause.is_some() || f.note.is_some()));
+                Frame {
+                    clause: (!nested).then_some(number),
+                    ..Frame::marker(RANK_ITEM, label)
+                }
+            }
         };
         seen_h1 |= frame.rank == 1;
         // A heading closes every marker under the previous heading; a marker closes
@@ -177,24 +200,39 @@ pub fn chunk(text: &str, body_start: usize, title: &str, limits: ChunkLimits) ->
     }
 
     let mut drafts = Vec::new();
-    let mut pending_start: Option<usize> = None;
+    // A heading with nothing under it belongs to the chunk that follows, unless that
+    // chunk is in another article: then it stays a unit of its own, so that no chunk
+    // holds two articles. (start, index of the section that left it pending)
+    let mut pending: Option<(usize, usize)> = None;
     for (i, section) in sections.iter().enumerate() {
         let end = sections.get(i + 1).map_or(text.len(), |next| next.start);
         if section.start == end {
             continue;
         }
-        let start = pending_start.take().unwrap_or(section.start);
+        if let Some((p_start, p)) = pending {
+            let p_article = article_of(&sections[p].frames);
+            if p_article.is_some() && p_article != article_of(&section.frames) {
+                let draft = frames_to_draft(&sections[p].frames, p_start, section.start, title);
+                split_long(text, draft, limits, &mut drafts);
+                pending = None;
+            }
+        }
+        let start = pending.take().map_or(section.start, |(s, _)| s);
         let has_content = !text[section.content_start.min(end)..end].trim().is_empty();
         let is_last = i + 1 == sections.len();
         if !has_content && !is_last {
-            // A heading with nothing under it belongs to the chunk that follows.
-            pending_start = Some(start);
+            pending = Some((start, i));
             continue;
         }
         let draft = frames_to_draft(&section.frames, start, end, title);
         split_long(text, draft, limits, &mut drafts);
     }
     drafts
+}
+
+/// The article a section is in: the deepest frame that names one.
+fn article_of(frames: &[Frame]) -> Option<&str> {
+    frames.iter().rev().find_map(|f| f.article.as_deref())
 }
 
 /// Pushes `draft`, split on sentence edges into overlapping pieces when it is too long.

@@ -218,6 +218,9 @@ pub struct Chunk {
     pub article: Option<String>,
     pub clause: Option<String>,
     pub note: Option<String>,
+    /// The article's amendment note («اصلاحی ۱۳۷۱/۰۸/۲۴»), when its marker carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amendment: Option<String>,
     /// Byte span in the document text.
     pub start: usize,
     pub end: usize,
@@ -358,8 +361,10 @@ pub fn build_document(
     } = loaded;
     let title = meta
         .title
-        .clone()
-        .or_else(|| first_heading(&text[body_start..]))
+        .as_deref()
+        .map(structure::display_text)
+        .filter(|t| !t.is_empty())
+        .or_else(|| title_from_content(&text[body_start..]))
         .unwrap_or_else(|| title_from_id(&id));
     let lang = meta
         .lang
@@ -383,6 +388,7 @@ pub fn build_document(
                 article: d.article,
                 clause: d.clause,
                 note: d.note,
+                amendment: d.amendment,
                 start: d.start,
                 end: d.end,
                 lang: detect_lang(&body),
@@ -404,10 +410,31 @@ pub fn build_document(
     }
 }
 
-fn first_heading(body: &str) -> Option<String> {
-    body.lines()
-        .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_string()))
-        .filter(|t| !t.is_empty())
+/// Longest first line taken as a title; a longer one is a paragraph.
+const MAX_TITLE_WORDS: usize = 20;
+
+/// The title a document's own text gives: its first heading (Markdown, or what the HTML
+/// and PDF loaders made of `<h1>` and large type), else its first line when that reads as
+/// a title (short, not an article or clause marker). Law pages saved as text start with
+/// the law's name, and a query naming the law must find it, not the file name.
+fn title_from_content(body: &str) -> Option<String> {
+    let heading = body.lines().find_map(|l| {
+        let t = l.trim_start();
+        let hashes = t.len() - t.trim_start_matches('#').len();
+        ((1..=6).contains(&hashes) && t[hashes..].starts_with([' ', '\t']))
+            .then(|| structure::display_text(&t[hashes..]))
+            .filter(|t| !t.is_empty())
+    });
+    if heading.is_some() {
+        return heading;
+    }
+    let first = body.lines().find(|l| !l.trim().is_empty())?;
+    let text = structure::display_text(first);
+    let is_title = !text.is_empty()
+        && text.split_whitespace().count() <= MAX_TITLE_WORDS
+        && structure::classify(first).is_none()
+        && !text.ends_with(['.', '؛', ':', '!', '?', '؟']);
+    is_title.then_some(text)
 }
 
 #[cfg(test)]

@@ -1,9 +1,18 @@
 //! Recognizes the structural markers of laws, policies and standards in one line:
-//! Markdown headings, Persian law markers (فصل، ماده N، بند «الف»، تبصره)، English
-//! equivalents (Chapter, Article N, Clause (d), Note 1) and ISO-style clause numbers.
+//! Markdown headings, Persian law markers (فصل، ماده N، بند «الف»، تبصره، numbered items)،
+//! English equivalents (Chapter, Article N, Clause (d), Note 1) and ISO-style clause numbers.
 //!
-//! Owns the patterns and the canonical forms of article/clause numbers; it does not
-//! decide chunk boundaries (the chunker does).
+//! Real law pages write the same marker many ways: wrapped in emphasis (`**ماده ۱-**`,
+//! `**ماده****۹-**`, `__ماده ۲__`), with a zero-width non-joiner after the emphasis, with
+//! tatweel, dashes or a colon as separator («ماده ۳ ـ»، «ماده ۱۷۵ـ»، «دـ»), without a space
+//! («ماده۸ -»), with an amendment note («(اصلاحی ۱۳۷۱/۰۸/۲۴)»، «اصلاحی»، «(الحاقی ...)») or as
+//! a repeated article («ماده ۱۰ مکرر ۱»). Every loader (Markdown, text, HTML, PDF) feeds its
+//! lines through [`classify`], so all of them get the same structure. Labels are built from
+//! what was recognized («ماده ۱۲ (اصلاحی ۱۳۷۱)»), never cut from the raw line, so a
+//! breadcrumb carries no emphasis marks and no sentence fragments.
+//!
+//! Owns the patterns, the labels and the canonical forms of article/clause numbers; it
+//! does not decide chunk boundaries (the chunker does).
 
 use once_cell::sync::Lazy;
 use regex::Regex;
@@ -21,18 +30,27 @@ pub enum Marker {
     },
     /// A chapter (فصل / Chapter) outside a heading.
     Chapter { label: String },
-    /// An article (ماده N / Article N) outside a heading.
-    Article { label: String, number: String },
+    /// An article (ماده N / Article N) outside a heading, with its amendment note
+    /// («اصلاحی ۱۳۷۱/۰۸/۲۴») when the marker carries one.
+    Article {
+        label: String,
+        number: String,
+        amendment: Option<String>,
+    },
     /// A lettered or numbered clause (بند «د» / Clause (d)) or an ISO clause number line.
     Clause { label: String, number: String },
     /// A note (تبصره N / Note N).
     Note { label: String, number: String },
+    /// A numbered item («۱-»، «1)»): a بند when it sits inside an article, plain text
+    /// elsewhere (the chunker decides, since only it knows the context).
+    Item { label: String, number: String },
 }
 
 /// Article/clause/note numbers named by a heading's text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Named {
     pub article: Option<String>,
+    pub amendment: Option<String>,
     pub clause: Option<String>,
     pub note: Option<String>,
 }
@@ -83,148 +101,431 @@ pub fn canonical_number(raw: &str) -> String {
 
 const NUM: &str = r"[0-9۰-۹٠-٩]+";
 const LETTER: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیكي])";
+/// Space in a marker: blanks, the zero-width non-joiner and the stand-in for emphasis.
+const S: &str = r"[\s\u{200C}\u{1F}]";
+/// What ends a marker: punctuation, tatweel, the end of an emphasis run, or a full stop
+/// followed by a space (a dot before a digit is part of "6.1.2", not an end).
+const SEP: &str = r"(?:[:：\-–—ـ)\u{1F}]|\.(?:\s|$))";
+/// Stands in for an emphasis run (`**`, `__`) so it separates like punctuation.
+const EMPH: char = '\u{1F}';
+
+/// Persian ordinal words a تبصره may be numbered with («تبصره یک»، «تبصره دوم»).
+const ORDINALS: [(&str, &str); 10] = [
+    ("یک", "1"),
+    ("اول", "1"),
+    ("دو", "2"),
+    ("دوم", "2"),
+    ("سه", "3"),
+    ("سوم", "3"),
+    ("چهار", "4"),
+    ("چهارم", "4"),
+    ("پنج", "5"),
+    ("پنجم", "5"),
+];
 
 static HEADING: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$").unwrap());
-static LEAD: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?[ \t]*").unwrap());
-static FA_CHAPTER: Lazy<Regex> = Lazy::new(|| Regex::new(r"^فصل[ \t\u{200C}]+\S+").unwrap());
-/// On a plain line the number must end the line or be followed by punctuation, so prose
-/// that happens to begin with «ماده ۶ ...» is not taken for the article itself. (In a
-/// heading, «ماده ۶ وظایف» is fine: see [`FA_ARTICLE`].)
-static FA_ARTICLE_LINE: Lazy<Regex> = Lazy::new(|| {
+
+/// An article marker; `end` says what may follow the number (a separator on a plain
+/// line, where «ماده ۶ وظایف ...» is prose; also a space in a heading).
+fn article_re(end: &str) -> Regex {
     Regex::new(&format!(
-        r"^ماده[ \t\u{{200C}}]+({NUM}|واحده)(?:[ \t]*مکرر)?[ \t]*(?:$|[:\-–—.)]|\*)"
+        r"^(?:ماده|مادّه){S}*(?P<num>{NUM}|واحده)(?P<rep>{S}*مکرر(?:{S}*(?P<repn>{NUM}))?)?(?:{S}*(?:\((?P<am1>[^()]{{1,60}})\)|(?P<am2>اصلاحی|الحاقی|منسوخ|منسوخه)))?{S}*(?P<end>{end})"
+    ))
+    .unwrap()
+}
+static FA_ARTICLE_LINE: Lazy<Regex> = Lazy::new(|| article_re(&format!("$|{SEP}")));
+static FA_ARTICLE: Lazy<Regex> = Lazy::new(|| article_re(&format!(r"$|{SEP}|\s")));
+static EN_ARTICLE_LINE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r"^(?i:article){S}+(?P<num>[0-9]+)(?P<rep>{S}*(?i:bis))?{S}*(?:$|{SEP})"
     ))
     .unwrap()
 });
-static EN_ARTICLE_LINE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^(?i:article)[ \t]+([0-9]+)[ \t]*(?:$|[:\-–—.)])").unwrap());
-static FA_ARTICLE: Lazy<Regex> = Lazy::new(|| {
+static EN_ARTICLE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
-        r"^ماده[ \t\u{{200C}}]+({NUM}|واحده)(?:[ \t]*مکرر)?(?:$|[ \t:\-–—.)]|\*)"
+        r"^(?i:article){S}+(?P<num>[0-9]+)(?P<rep>{S}*(?i:bis))?(?:$|{SEP}|\s)"
     ))
     .unwrap()
 });
-static FA_CLAUSE: Lazy<Regex> = Lazy::new(|| {
+fn note_re(end: &str) -> Regex {
     Regex::new(&format!(
-        r#"^(?:بند[ \t\u{{200C}}]+[«"']?({LETTER}|{NUM})[»"']?(?:$|[ \t:\-–—.)]|\*)|[«"]?({LETTER})[»"]?[ \t]*[)\-–—][ \t])"#
+        r"^تبصره(?:{S}*(?P<num>{NUM})|{S}+(?P<ord>یک|اول|دوم|دو|سوم|سه|چهارم|چهار|پنجم|پنج)\b)?(?:{S}*\((?P<am1>[^()]{{1,60}})\))?{S}*(?:{end})"
+    ))
+    .unwrap()
+}
+static FA_NOTE_LINE: Lazy<Regex> = Lazy::new(|| note_re(&format!("$|{SEP}")));
+static FA_NOTE: Lazy<Regex> = Lazy::new(|| note_re(&format!(r"$|{SEP}|\s")));
+static EN_NOTE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r"^(?i:note)(?:{S}+(?P<num>[0-9]+))?{S}*(?:$|{SEP})"
     ))
     .unwrap()
 });
-static FA_NOTE: Lazy<Regex> = Lazy::new(|| {
+/// «بند الف -»، «بند «د»:»، «بند ۱۲:» on a plain line: the separator is required, so a
+/// paragraph that starts «بند ۸ توسعه ...» or «بند 6.1.2 قلب ...» stays a paragraph.
+static FA_CLAUSE_LINE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
-        r"^تبصره(?:[ \t\u{{200C}}]+({NUM}))?(?:$|[ \t:\-–—.)]|\*)"
+        r#"^بند{S}*[«"'(]?{S}*(?P<num>{LETTER}|{NUM})(?:{S}*[»"'])?(?:{S}*(?:$|{SEP}))"#
     ))
     .unwrap()
 });
-static EN_CHAPTER: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(?i:chapter)[ \t]+\S+").unwrap());
-static EN_ARTICLE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^(?i:article)[ \t]+([0-9]+)(?:$|[ \t:\-–—.)])").unwrap());
-static EN_CLAUSE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"^(?i:clause|paragraph|item)[ \t]+\(?([a-z]|[0-9]+)\)?(?:$|[ \t:\-–—.)])").unwrap()
+/// A bare clause letter: «الف-»، «ب ـ»، «ج)»، «(د)»، «دـ»، «ه:».
+static FA_LETTER_LINE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r#"^[«"(]?(?P<num>{LETTER})[»"]?{S}*[)\-–—ـ:](?:$|[^\-])"#
+    ))
+    .unwrap()
 });
-static EN_NOTE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^(?i:note)(?:[ \t]+([0-9]+))?[ \t]*[:.\-–—]").unwrap());
+/// A numbered item: «۱-»، «1)»، «۲ ـ» (not «۱-۲» or a date).
+static ITEM_LINE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r"^\(?(?P<num>{NUM}){S}*[)\-–—ـ](?:$|[^0-9۰-۹٠-٩/\-])"
+    ))
+    .unwrap()
+});
+static POLICY_CLAUSE: Lazy<Regex> =
+    Lazy::new(|| Regex::new(&format!(r"^بند{S}+[«]?(?P<num>{NUM}|{LETTER})")).unwrap());
+fn en_clause_re(end: &str) -> Regex {
+    Regex::new(&format!(
+        r"^(?i:clause|paragraph|item){S}+\(?(?P<num>[a-zA-Z]|[0-9]+(?:\.[0-9]+)*)\)?{S}*(?:{end})"
+    ))
+    .unwrap()
+}
+static EN_CLAUSE_LINE: Lazy<Regex> = Lazy::new(|| en_clause_re(&format!("$|{SEP}")));
+static EN_CLAUSE: Lazy<Regex> = Lazy::new(|| en_clause_re(&format!(r"$|{SEP}|\s")));
+static FA_CHAPTER: Lazy<Regex> =
+    Lazy::new(|| Regex::new(&format!(r"^فصل{S}+(?:{NUM}|اول|نخست|\S+م)(?:$|{S}|{SEP})")).unwrap());
+static EN_CHAPTER: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(
+        r"^(?i:chapter){S}+(?:[0-9]+|[ivxlc]+|one|two|three|four|five|six|seven|eight|nine|ten)\b"
+    ))
+    .unwrap()
+});
 static ISO: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){0,4})\.?[ \t]+\S").unwrap());
 static ISO_DOTTED: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})[ \t]+\S").unwrap());
-static POLICY_CLAUSE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(&format!(r"^بند[ \t\u{{200C}}]+({NUM}|{LETTER})")).unwrap());
+static YEAR: Lazy<Regex> = Lazy::new(|| Regex::new(r"[0-9۰-۹٠-٩]{4}").unwrap());
 
-/// Short label for a marker line: the text up to its first colon, at most 60 chars.
-fn label_of(line: &str) -> String {
-    let cut = line.find([':', '：']).unwrap_or(line.len());
-    let label: String = line[..cut]
-        .trim()
-        .trim_end_matches(['*', '_'])
-        .trim()
+/// A structural line is short: a chapter or ISO clause line with more words than this is
+/// a paragraph that happens to start with the keyword.
+const MAX_TITLE_WORDS: usize = 14;
+/// Longest label kept whole; longer heading texts are shortened at a word edge.
+const MAX_LABEL_CHARS: usize = 120;
+
+/// The line with emphasis runs (`**`, `__`, `*`) replaced by [`EMPH`], no-break spaces as
+/// spaces, and the lead (blanks, bidi marks, ZWNJ, a list bullet, emphasis) removed.
+/// Returns the cleaned text and whether a list bullet was removed.
+fn clean(line: &str) -> (String, bool) {
+    let mut s = line.trim_start();
+    let mut bulleted = false;
+    for bullet in ["- ", "+ ", "* ", "• "] {
+        if let Some(rest) = s.strip_prefix(bullet) {
+            s = rest;
+            bulleted = true;
+            break;
+        }
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => {
+                while chars.peek() == Some(&'*') {
+                    chars.next();
+                }
+                out.push(EMPH);
+            }
+            '_' if chars.peek() == Some(&'_') => {
+                while chars.peek() == Some(&'_') {
+                    chars.next();
+                }
+                out.push(EMPH);
+            }
+            '\u{A0}' | '\u{202F}' | '\u{2007}' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    let lead = |c: char| {
+        c.is_whitespace()
+            || c == EMPH
+            || matches!(
+                c,
+                '\u{200C}' | '\u{200D}' | '\u{200E}' | '\u{200F}' | '\u{202A}'
+                    ..='\u{202E}' | '\u{FEFF}'
+            )
+    };
+    (out.trim_start_matches(lead).to_string(), bulleted)
+}
+
+/// Readable text of a cleaned line: emphasis stand-ins dropped, blanks collapsed.
+fn plain(text: &str) -> String {
+    text.replace(EMPH, " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A line as readers see it: emphasis marks, heading marks and bullets dropped, blanks
+/// collapsed (for titles and labels).
+pub fn display_text(line: &str) -> String {
+    let t = line.trim_start();
+    let t = t.trim_start_matches('#');
+    plain(&clean(t).0)
+}
+
+/// `text` whole when short, else cut at the last word edge before the limit with "…", so
+/// a label never ends inside a word.
+fn short_label(text: &str) -> String {
+    if text.chars().count() <= MAX_LABEL_CHARS {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(MAX_LABEL_CHARS).collect();
+    let at = cut.rfind(char::is_whitespace).unwrap_or(cut.len());
+    format!("{}…", cut[..at].trim_end())
+}
+
+/// What follows a marker match: the title of a heading such as «ماده ۹: ممنوعیت».
+fn after(text: &str, end: usize) -> String {
+    plain(
+        text[end..].trim_start_matches(|c: char| {
+            c.is_whitespace() || c == EMPH || ":：-–—ـ.)".contains(c)
+        }),
+    )
+}
+
+/// An article recognized in a line: canonical number, label and amendment note.
+struct ArticleMatch {
+    number: String,
+    label: String,
+    amendment: Option<String>,
+    end: usize,
+}
+
+fn article_match(re: &Regex, text: &str) -> Option<ArticleMatch> {
+    let c = re.captures(text)?;
+    let num_raw = c["num"].to_string();
+    let mut number = canonical_number(&num_raw);
+    let mut label = format!("ماده {num_raw}");
+    if c.name("rep").is_some() {
+        number.push_str(" مکرر");
+        label.push_str(" مکرر");
+        if let Some(n) = c.name("repn") {
+            number.push(' ');
+            number.push_str(&canonical_number(n.as_str()));
+            label.push(' ');
+            label.push_str(n.as_str());
+        }
+    }
+    let amendment = c
+        .name("am1")
+        .or_else(|| c.name("am2"))
+        .map(|m| plain(m.as_str()))
+        .filter(|a| !a.is_empty());
+    if let Some(a) = &amendment {
+        label.push_str(&format!(" ({})", amendment_short(a)));
+    }
+    let end = c.name("end").map_or(c.get(0).unwrap().end(), |m| m.start());
+    Some(ArticleMatch {
+        number,
+        label,
+        amendment,
+        end,
+    })
+}
+
+/// «اصلاحی ۱۳۷۱/۰۸/۲۴» → «اصلاحی ۱۳۷۱»: the kind of change and its year, for breadcrumbs.
+pub fn amendment_short(note: &str) -> String {
+    let kind = note.split_whitespace().next().unwrap_or("");
+    match YEAR.find(note) {
+        Some(y) if kind != y.as_str() => format!("{kind} {}", y.as_str()),
+        Some(y) => y.as_str().to_string(),
+        None => kind.to_string(),
+    }
+}
+
+fn en_article_match(re: &Regex, text: &str) -> Option<ArticleMatch> {
+    let c = re.captures(text)?;
+    let mut number = canonical_number(&c["num"]);
+    let mut label = format!("Article {}", &c["num"]);
+    if c.name("rep").is_some() {
+        number.push_str(" bis");
+        label.push_str(" bis");
+    }
+    Some(ArticleMatch {
+        number,
+        label,
+        amendment: None,
+        end: c.get(0).unwrap().end(),
+    })
+}
+
+/// The note number of a «تبصره» match: digits, an ordinal word, or "" when unnumbered.
+fn note_number(c: &regex::Captures<'_>) -> (String, String) {
+    if let Some(n) = c.name("num") {
+        return (canonical_number(n.as_str()), n.as_str().to_string());
+    }
+    if let Some(o) = c.name("ord") {
+        let n = ORDINALS
+            .iter()
+            .find(|(w, _)| *w == o.as_str())
+            .map_or("", |(_, d)| d);
+        return (n.to_string(), o.as_str().to_string());
+    }
+    (String::new(), String::new())
+}
+
+fn note_label(raw: &str) -> String {
+    if raw.is_empty() {
+        "تبصره".to_string()
+    } else {
+        format!("تبصره {raw}")
+    }
+}
+
+/// «بند «الف»» for a letter, «بند ۱۲» for a number.
+fn fa_clause_label(raw: &str) -> String {
+    if raw
         .chars()
-        .take(60)
-        .collect();
-    label
+        .any(|c| c.is_ascii_digit() || ('۰'..='۹').contains(&c) || ('٠'..='٩').contains(&c))
+    {
+        format!("بند {raw}")
+    } else {
+        format!("بند «{}»", normalize(raw))
+    }
+}
+
+fn en_clause_label(number: &str) -> String {
+    if number.chars().all(|c| c.is_ascii_alphabetic()) {
+        format!("Clause ({number})")
+    } else {
+        format!("Clause {number}")
+    }
 }
 
 /// What a heading's text names (article, clause, note), for headings such as
 /// «ماده ۶: وظایف», "6.1.2 Environmental aspects", «بند ۱۲: ...», "Article 6".
-fn names_in_heading(text: &str) -> Named {
+fn names_in_heading(t: &str) -> Named {
     let mut named = Named::default();
-    let t = text.trim();
-    if let Some(c) = FA_ARTICLE.captures(t).or_else(|| EN_ARTICLE.captures(t)) {
-        named.article = Some(canonical_number(&c[1]));
+    if let Some(a) = article_match(&FA_ARTICLE, t).or_else(|| en_article_match(&EN_ARTICLE, t)) {
+        named.article = Some(a.number);
+        named.amendment = a.amendment;
     } else if let Some(c) = FA_NOTE.captures(t) {
-        named.note = Some(
-            c.get(1)
-                .map(|m| canonical_number(m.as_str()))
-                .unwrap_or_default(),
-        );
+        named.note = Some(note_number(&c).0);
     } else if let Some(c) = POLICY_CLAUSE.captures(t) {
-        named.clause = Some(canonical_number(&c[1]));
+        named.clause = Some(canonical_number(&c["num"]));
     } else if let Some(c) = EN_CLAUSE.captures(t) {
-        named.clause = Some(canonical_number(&c[1]).to_lowercase());
+        named.clause = Some(canonical_number(&c["num"]).to_lowercase());
     } else if let Some(c) = ISO.captures(&normalize(t)) {
         named.clause = Some(c[1].to_string());
     }
     named
 }
 
+/// The label of a heading: an article heading gets the article's own label (with its
+/// amendment note) and its title; any other heading its text without emphasis marks.
+fn heading_label(text: &str) -> String {
+    if let Some(a) =
+        article_match(&FA_ARTICLE, text).or_else(|| en_article_match(&EN_ARTICLE, text))
+    {
+        let title = after(text, a.end);
+        return if title.is_empty() {
+            a.label
+        } else {
+            short_label(&format!("{}: {title}", a.label))
+        };
+    }
+    short_label(&plain(text))
+}
+
+fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
 /// Classifies one line (without its line break); `None` for ordinary text.
 pub fn classify(line: &str) -> Option<Marker> {
     if let Some(c) = HEADING.captures(line) {
-        let text = c[2].trim().to_string();
+        let (text, _) = clean(c[2].trim());
+        let label = heading_label(&text);
+        if label.is_empty() {
+            return None;
+        }
         return Some(Marker::Heading {
             level: c[1].len(),
             names: names_in_heading(&text),
-            text,
+            text: label,
         });
     }
-    let lead = LEAD.find(line).map_or(0, |m| m.end());
-    let rest = &line[lead..];
+    let (rest, bulleted) = clean(line);
     if rest.is_empty() {
         return None;
     }
-    if FA_CHAPTER.is_match(rest) || EN_CHAPTER.is_match(rest) {
+    let short = word_count(&plain(&rest)) <= MAX_TITLE_WORDS
+        && !plain(&rest).ends_with(['.', '؛', ';', '!', '?', '؟']);
+    if short && (FA_CHAPTER.is_match(&rest) || EN_CHAPTER.is_match(&rest)) {
         return Some(Marker::Chapter {
-            label: label_of(rest),
+            label: short_label(&plain(&rest)),
         });
     }
-    if let Some(c) = FA_ARTICLE_LINE
-        .captures(rest)
-        .or_else(|| EN_ARTICLE_LINE.captures(rest))
+    if let Some(a) =
+        article_match(&FA_ARTICLE_LINE, &rest).or_else(|| en_article_match(&EN_ARTICLE_LINE, &rest))
     {
         return Some(Marker::Article {
-            label: label_of(rest),
-            number: canonical_number(&c[1]),
+            label: a.label,
+            number: a.number,
+            amendment: a.amendment,
         });
     }
-    if let Some(c) = FA_NOTE.captures(rest).or_else(|| EN_NOTE.captures(rest)) {
+    if let Some(c) = FA_NOTE_LINE.captures(&rest) {
+        let (number, raw) = note_number(&c);
         return Some(Marker::Note {
-            label: label_of(rest),
-            number: c
-                .get(1)
-                .map(|m| canonical_number(m.as_str()))
-                .unwrap_or_default(),
+            label: note_label(&raw),
+            number,
         });
     }
-    if let Some(c) = FA_CLAUSE.captures(rest) {
-        let raw = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+    if let Some(c) = EN_NOTE.captures(&rest) {
+        let number = c
+            .name("num")
+            .map_or(String::new(), |m| m.as_str().to_string());
+        return Some(Marker::Note {
+            label: if number.is_empty() {
+                "Note".into()
+            } else {
+                format!("Note {number}")
+            },
+            number,
+        });
+    }
+    if let Some(c) = FA_CLAUSE_LINE
+        .captures(&rest)
+        .or_else(|| FA_LETTER_LINE.captures(&rest))
+    {
+        let raw = &c["num"];
         return Some(Marker::Clause {
-            label: label_of(rest),
+            label: fa_clause_label(raw),
             number: canonical_number(raw),
         });
     }
-    if let Some(c) = EN_CLAUSE.captures(rest) {
+    if let Some(c) = EN_CLAUSE_LINE.captures(&rest) {
+        let number = canonical_number(&c["num"]).to_lowercase();
         return Some(Marker::Clause {
-            label: label_of(rest),
-            number: canonical_number(&c[1]).to_lowercase(),
+            label: en_clause_label(&number),
+            number,
+        });
+    }
+    if let Some(c) = ITEM_LINE.captures(&rest) {
+        let raw = &c["num"];
+        return Some(Marker::Item {
+            label: format!("بند {raw}"),
+            number: canonical_number(raw),
         });
     }
     // A bare clause number line in plain text needs a dot (4.4.1) so that numbered
-    // lists ("1 item") are not mistaken for structure.
-    if lead == 0 {
-        if let Some(c) = ISO_DOTTED.captures(rest) {
+    // lists ("1 item") are not mistaken for structure, and must be short.
+    if !bulleted && short {
+        if let Some(c) = ISO_DOTTED.captures(&rest) {
             return Some(Marker::Clause {
-                label: label_of(rest),
+                label: short_label(&plain(&rest)),
                 number: c[1].to_string(),
             });
         }
@@ -265,6 +566,88 @@ mod tests {
         assert_eq!(classify("ماده ۶ وظایف سازمان را در چند بند می‌شمارد."), None);
         assert_eq!(
             classify("Article 6 lists the duties of the Department."),
+            None
+        );
+    }
+
+    fn article_of(line: &str) -> Option<(String, String, Option<String>)> {
+        match classify(line)? {
+            Marker::Article {
+                label,
+                number,
+                amendment,
+            } => Some((label, number, amendment)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn law_site_formatting_of_article_markers() {
+        let n = |l: &str| article_of(l).map(|a| a.1);
+        assert_eq!(n("**ماده ۱-** متن ماده"), Some("1".into()));
+        assert_eq!(n("**ماده****۹-** متن ماده"), Some("9".into()));
+        assert_eq!(n("**\u{200C}ماده ۵ –** متن"), Some("5".into()));
+        assert_eq!(n("__ماده ۲__ متن ماده"), Some("2".into()));
+        assert_eq!(n("ماده ۳ ـ متن"), Some("3".into()));
+        assert_eq!(n("ماده ۱۷۵ـ متن"), Some("175".into()));
+        assert_eq!(n("ماده ۴ – متن"), Some("4".into()));
+        assert_eq!(n("ماده ۴: متن"), Some("4".into()));
+        assert_eq!(n("ماده۸ - متن"), Some("8".into()));
+        assert_eq!(n("ماده\u{A0}۸\u{A0}– متن"), Some("8".into()));
+        assert_eq!(n("ماده ۱۰ مکرر - متن"), Some("10 مکرر".into()));
+        assert_eq!(n("ماده ۱۰ مکرر ۱ - متن"), Some("10 مکرر 1".into()));
+        assert_eq!(
+            article_of("ماده ۱۲ (اصلاحی ۱۳۷۱/۰۸/۲۴) - متن"),
+            Some((
+                "ماده ۱۲ (اصلاحی ۱۳۷۱)".into(),
+                "12".into(),
+                Some("اصلاحی ۱۳۷۱/۰۸/۲۴".into())
+            ))
+        );
+        assert_eq!(
+            article_of("ماده ۴۲ اصلاحی – متن").map(|a| a.0),
+            Some("ماده ۴۲ (اصلاحی)".into())
+        );
+        assert_eq!(
+            article_of("ماده ۷ (الحاقی ۱۳۸۰/۰۱/۰۱)- متن").map(|a| a.0),
+            Some("ماده ۷ (الحاقی ۱۳۸۰)".into())
+        );
+        // The heading form keeps its title and loses its marks.
+        let Some(Marker::Heading { text, names, .. }) =
+            classify("## **ماده ۱۲۱۰**(اصلاحی ۱۳۷۰/۰۸/۱۴)–**")
+        else {
+            panic!()
+        };
+        assert_eq!(text, "ماده ۱۲۱۰ (اصلاحی ۱۳۷۰)");
+        assert_eq!(names.article.as_deref(), Some("1210"));
+    }
+
+    #[test]
+    fn law_site_formatting_of_clauses_notes_and_items() {
+        assert_eq!(number_of("الف- متن بند"), Some("الف".into()));
+        assert_eq!(number_of("ب ـ متن بند"), Some("ب".into()));
+        assert_eq!(number_of("ج) متن بند"), Some("ج".into()));
+        assert_eq!(number_of("دـ متن بند"), Some("د".into()));
+        assert_eq!(number_of("تبصره - متن"), Some("".into()));
+        assert_eq!(number_of("تبصره ۱ - متن"), Some("1".into()));
+        assert_eq!(number_of("**تبصره ۲**- متن"), Some("2".into()));
+        assert_eq!(number_of("تبصره دوم - متن"), Some("2".into()));
+        assert!(matches!(classify("۱- متن"), Some(Marker::Item { .. })));
+        assert!(matches!(classify("1) متن"), Some(Marker::Item { .. })));
+        assert_eq!(classify("۱۴۰۰/۰۵/۲۰ تصویب شد"), None);
+        // Paragraphs that begin with a keyword are paragraphs.
+        assert_eq!(classify("بند ۸ توسعه اقتصاد سبز را هدف می‌گیرد."), None);
+        assert_eq!(classify("بند 6.1.2 قلب فنی ISO 14001 است."), None);
+        assert_eq!(
+            classify("Clause 6.1.2 is the technical heart of ISO 14001."),
+            None
+        );
+        assert_eq!(
+            classify("تبصره ذیل بند «الف» به آیین‌نامه ارجاع می‌دهد."),
+            None
+        );
+        assert_eq!(
+            classify("فصل بهار زمان کاشت است و کشاورزان آماده می‌شوند."),
             None
         );
     }

@@ -178,3 +178,192 @@ proptest::proptest! {
         check_invariants(&d, 0);
     }
 }
+
+/// The units (article, تبصره, بند) of one fixture law, as "ماده/تبصره/بند" keys.
+fn units_of(file: &str) -> (Document, std::collections::BTreeSet<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/laws");
+    let path = root.join(file);
+    let found = FoundFile {
+        doc_id: doc_id_for(&root, &path),
+        path: path.clone(),
+    };
+    let d = load_document(
+        &found,
+        std::fs::read(&path).unwrap(),
+        ChunkLimits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{file}: {e}"));
+    check_invariants(&d, 0);
+    let units = d
+        .chunks
+        .iter()
+        .filter_map(|c| {
+            let a = c.article.as_deref()?;
+            Some(match (&c.note, &c.clause) {
+                (Some(n), _) => format!("{a}/تبصره {n}"),
+                (None, Some(b)) => format!("{a}/بند {b}"),
+                (None, None) => a.to_string(),
+            })
+        })
+        .collect();
+    (d, units)
+}
+
+fn set(items: &[&str]) -> std::collections::BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn every_unit_of_the_markdown_law_is_recognized() {
+    let (d, units) = units_of("hava-pak.md");
+    assert_eq!(
+        units,
+        set(&[
+            "1",
+            "1/بند الف",
+            "1/بند ب",
+            "1/بند ج",
+            "2",
+            "2/تبصره 1",
+            "2/تبصره 2",
+            "3",
+            "4",
+            "5",
+            "5/تبصره ",
+            "6",
+            "6/بند 1",
+            "6/بند 2",
+            "7"
+        ])
+    );
+    let five = d
+        .chunks
+        .iter()
+        .find(|c| c.article.as_deref() == Some("5"))
+        .unwrap();
+    assert_eq!(five.amendment.as_deref(), Some("اصلاحی ۱۳۹۸/۰۳/۱۲"));
+    assert_eq!(
+        five.breadcrumb,
+        vec![
+            "قانون هوای پاک شهرهای نمونه",
+            "فصل دوم – منابع ثابت",
+            "ماده ۵ (اصلاحی ۱۳۹۸)"
+        ]
+    );
+    // «بند ۷ این قانون ...» is a paragraph of ماده ۷, not a clause heading.
+    let seven = d
+        .chunks
+        .iter()
+        .find(|c| c.text.contains("پاراگراف توضیحی"))
+        .unwrap();
+    assert_eq!(
+        (seven.article.as_deref(), seven.clause.as_deref()),
+        (Some("7"), None)
+    );
+}
+
+#[test]
+fn every_unit_of_the_text_law_is_recognized() {
+    let (d, units) = units_of("pasmand.txt");
+    assert_eq!(
+        units,
+        set(&[
+            "1",
+            "2",
+            "2/تبصره 1",
+            "2/تبصره 2",
+            "3",
+            "3/بند الف",
+            "3/بند ب",
+            "3/بند ج",
+            "3/بند د",
+            "4",
+            "4/تبصره ",
+            "5",
+            "6",
+            "6 مکرر",
+            "6 مکرر 1",
+            "7",
+            "8",
+            "8/بند 1",
+            "8/بند 2",
+            "8/بند 3",
+            "8/تبصره 1",
+            "9",
+            "10",
+            "11"
+        ])
+    );
+    let crumbs: Vec<String> = d
+        .chunks
+        .iter()
+        .filter_map(|c| c.breadcrumb.last().cloned())
+        .collect();
+    for label in [
+        "ماده ۵ (الحاقی ۱۴۰۲)",
+        "ماده ۷ (اصلاحی)",
+        "ماده ۶ مکرر ۱",
+        "بند «د»",
+        "بند 2",
+    ] {
+        assert!(
+            crumbs.iter().any(|c| c == label),
+            "{label} not in {crumbs:?}"
+        );
+    }
+    // No chunk holds two articles.
+    for c in &d.chunks {
+        let articles = c.text.lines().filter(|l| l.starts_with("ماده")).count();
+        assert!(articles <= 1, "{}: {:?}", c.id, c.text);
+    }
+}
+
+#[test]
+fn every_unit_of_the_html_laws_is_recognized() {
+    let (_, units) = units_of("jangal.html");
+    assert_eq!(
+        units,
+        set(&[
+            "1",
+            "1/تبصره ",
+            "2",
+            "2/بند الف",
+            "2/بند ب",
+            "2/بند ج",
+            "2/تبصره 1",
+            "2/تبصره 2",
+            "3",
+            "3 مکرر",
+            "4",
+            "5"
+        ])
+    );
+    let (_, units) = units_of("talab-kohestan.html");
+    assert_eq!(
+        units,
+        set(&["1", "2", "2/بند 1", "2/بند 2", "2/تبصره ", "3"])
+    );
+}
+
+#[test]
+fn every_unit_of_the_pdf_law_is_recognized() {
+    let (d, units) = units_of("talab.pdf");
+    assert_eq!(
+        units,
+        set(&[
+            "1",
+            "2",
+            "2/تبصره 1",
+            "2/تبصره 2",
+            "3",
+            "3/بند الف",
+            "3/بند ب",
+            "3/بند ج",
+            "4"
+        ])
+    );
+    assert!(d.chunks.iter().any(|c| c
+        .breadcrumb
+        .last()
+        .is_some_and(|l| l == "ماده ۴ (اصلاحی ۱۴۰۰)")));
+}

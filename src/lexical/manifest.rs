@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::{AnalyzerOptions, Lang};
 
-/// Bumped when the on-disk layout changes incompatibly.
-pub const FORMAT_VERSION: u32 = 2;
+/// Bumped when the on-disk layout changes incompatibly, or when documents are cut so
+/// differently that an index must be rebuilt to be right. 3: law structure (article,
+/// تبصره and بند markers as law sites write them, «مکرر» articles, amendment notes) is
+/// recognized by every loader, so chunks of older indexes carry wrong article numbers.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What the commit payload says.
 #[derive(Debug, Serialize, Deserialize)]

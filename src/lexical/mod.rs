@@ -12,6 +12,7 @@ pub mod query;
 mod reader;
 pub mod schema;
 pub mod snippet;
+mod units;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ pub enum LexicalError {
     NoIndex(PathBuf),
     #[error("another envkb process is writing to the index at {0}; wait for it to finish")]
     Locked(PathBuf),
-    #[error("the index at {dir} was made by an incompatible envkb (format {found}, expected {expected}); rebuild it")]
+    #[error("the index at {dir} was made by an incompatible envkb (format {found}, expected {expected}); rebuild it: remove that folder and run `envkb index PATH` again")]
     Format {
         dir: PathBuf,
         found: u32,

@@ -181,7 +181,7 @@ impl LexicalIndex {
             .to_string())
     }
 
-    fn hit_from_doc(
+    pub(super) fn hit_from_doc(
         &self,
         doc: &TantivyDocument,
         score: f32,

@@ -8,6 +8,7 @@
 pub mod confidence;
 pub mod fusion;
 pub mod json;
+pub mod lookup;
 
 use serde::Serialize;
 
@@ -108,6 +109,8 @@ pub struct SearchResults {
     /// No query term matched anywhere and the nearest passages are not close: the hits are
     /// only the closest passages (`confidence::no_exact_match`).
     pub no_exact_match: bool,
+    /// Set when the query names a unit («ماده ۹۹ قانون ...») that the named law lacks.
+    pub note: Option<String>,
 }
 
 /// Errors of retrieval.
@@ -288,6 +291,13 @@ impl Retriever<'_> {
             .map(|r| (r.chunk_id.clone(), r.score))
             .collect();
         let fused = mode.fuse(&lexical, &sides.semantic, self.config.fusion);
+        // A named unit («تبصره ۲ ماده ۷ قانون ...») is found by structure, not by score.
+        let looked_up = match mode {
+            Mode::Semantic => lookup::Resolution::default(),
+            _ if *filters != Filters::default() => lookup::Resolution::default(),
+            _ => lookup::resolve(self.lexical, &query.raw, &fused)?,
+        };
+        let fused = lookup::pin(fused, &looked_up.pinned);
         let shown: Vec<Fused> = fused.into_iter().take(k).collect();
         let wanted: Vec<(&str, Option<DocAddress>)> = shown
             .iter()
@@ -334,6 +344,7 @@ impl Retriever<'_> {
             hits,
             warning,
             no_exact_match,
+            note: looked_up.note,
         })
     }
 }

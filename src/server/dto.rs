@@ -41,6 +41,9 @@ pub struct SearchResponse {
     /// Set when the requested mode could not run and another did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// Set when the query names a unit («ماده ۹۹ قانون ...») that the named law lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub filters: BTreeMap<String, String>,
     /// True when no query term matched anywhere and the semantic similarity is low: the
     /// hits are only the nearest passages, not matches («نتیجهٔ دقیقی یافت نشد»).

@@ -9,6 +9,7 @@ mod embed;
 mod exercises;
 mod generate;
 mod hostile;
+mod laws;
 mod pdf_fuzz;
 mod pdf_ingest;
 mod serve;

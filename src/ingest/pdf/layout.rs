@@ -291,11 +291,16 @@ fn paragraphs(lines: &[Line], body_size: f32) -> Vec<String> {
             continue;
         }
         let is_heading = heading(line);
-        let new_paragraph = i == 0 || current.is_empty() || is_heading != current_heading || {
-            let prev = &lines[i - 1];
-            let gap = prev.y - line.y;
-            gap <= 0.0 || gap > usual * 1.35 || (prev.size - line.size).abs() > 0.6
-        };
+        // A line that opens a law unit (ماده، تبصره، بند) starts a paragraph even when
+        // the document spaces its paragraphs no wider than its lines.
+        let opens_unit = crate::ingest::structure::classify(text)
+            .is_some_and(|m| !matches!(m, crate::ingest::structure::Marker::Heading { .. }));
+        let new_paragraph =
+            i == 0 || current.is_empty() || is_heading != current_heading || opens_unit || {
+                let prev = &lines[i - 1];
+                let gap = prev.y - line.y;
+                gap <= 0.0 || gap > usual * 1.35 || (prev.size - line.size).abs() > 0.6
+            };
         if new_paragraph && !current.is_empty() {
             out.push(finish(&current, current_heading));
             current.clear();

@@ -87,6 +87,7 @@ pub async fn search(
         query: raw,
         mode: results.mode,
         warning: results.warning,
+        note: results.note,
         filters: described,
         no_exact_match: results.no_exact_match,
         hits: results
