@@ -7,6 +7,7 @@
 
 pub mod fusion;
 pub mod json;
+pub mod lookup_first;
 
 use serde::Serialize;
 
