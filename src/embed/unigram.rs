@@ -806,3 +806,101 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small Unigram tokenizer in the E5 shape, minus the charsmap (written here).
+    fn tiny_json(byte_fallback: bool) -> String {
+        let mut vocab = vec![
+            ("<s>", 0.0),
+            ("<pad>", 0.0),
+            ("</s>", 0.0),
+            ("<unk>", 0.0),
+            ("▁", -2.0),
+            ("▁a", -3.0),
+            ("▁ab", -4.0),
+            ("b", -3.5),
+            ("c", -3.0),
+            ("bc", -6.5),
+            ("▁آب", -2.5),
+            ("آ", -5.0),
+            ("ب", -5.0),
+            ("xy", -1.0),
+        ];
+        let bytes: Vec<String> = (0..=255u32).map(|b| format!("<0x{b:02X}>")).collect();
+        if byte_fallback {
+            vocab.extend(bytes.iter().map(|b| (b.as_str(), -9.0)));
+        }
+        let vocab: Vec<serde_json::Value> = vocab
+            .iter()
+            .map(|(p, s)| serde_json::json!([p, s]))
+            .collect();
+        let special = |id: u32, s: &str| {
+            serde_json::json!({"id": id, "content": s, "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": false, "special": true})
+        };
+        serde_json::json!({
+            "version": "1.0", "truncation": null, "padding": null,
+            "added_tokens": [special(0, "<s>"), special(1, "<pad>"), special(2, "</s>"), special(3, "<unk>")],
+            "normalizer": {"type": "Sequence", "normalizers": [
+                {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
+            "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "add_prefix_space": true},
+            "post_processor": null, "decoder": null,
+            "model": {"type": "Unigram", "unk_id": 3, "vocab": vocab, "byte_fallback": byte_fallback}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn ids_equal_tokenizers_on_a_small_vocabulary() {
+        for fallback in [false, true] {
+            let json = tiny_json(fallback);
+            let fast = UnigramTokenizer::from_json(json.as_bytes()).unwrap();
+            let reference = tokenizers::Tokenizer::from_bytes(json.as_bytes()).unwrap();
+            for text in [
+                "ab",
+                "abc abc",
+                "a  b   c",
+                " a",
+                "a ",
+                "آب آبب",
+                "zz qq",
+                "a<s>b</s><unk>",
+                "<s>",
+                "xyz xy ▁a ▁▁b",
+                "ⓐ😀 c",
+                "",
+            ] {
+                let want = reference.encode(text, false).unwrap().get_ids().to_vec();
+                assert_eq!(fast.encode(text), want, "{text:?} (byte fallback {fallback})");
+            }
+        }
+    }
+
+    #[test]
+    fn other_shapes_are_refused_with_a_reason() {
+        let json = tiny_json(false).replace("\"Metaspace\"", "\"Whitespace\"");
+        let e = UnigramTokenizer::from_json(json.as_bytes()).err().unwrap();
+        assert!(e.contains("pre-tokenizer"), "{e}");
+        let json = tiny_json(false).replace("\" {2,}\"", "\"x\"");
+        let e = UnigramTokenizer::from_json(json.as_bytes()).err().unwrap();
+        assert!(e.contains("normalizer"), "{e}");
+        let json = tiny_json(false).replace("\"Unigram\"", "\"BPE\"");
+        assert!(UnigramTokenizer::from_json(json.as_bytes()).is_err());
+        assert!(UnigramTokenizer::from_json(b"not json").is_err());
+    }
+
+    #[test]
+    fn prefix_search_finds_every_piece_that_starts_a_key() {
+        let json = tiny_json(false);
+        let t = UnigramTokenizer::from_json(json.as_bytes()).unwrap();
+        let mut found = Vec::new();
+        t.prefixes("▁abc".as_bytes(), |len, id| found.push((len, id)));
+        assert_eq!(found, vec![(3, 4), (4, 5), (5, 6)]);
+        assert_eq!(t.piece_id("bc".as_bytes()), Some(9));
+        assert_eq!(t.piece_id("bcd".as_bytes()), None);
+        assert_eq!(collapse_spaces("a  b   c d"), "a b c d");
+    }
+}
