@@ -84,11 +84,15 @@ fn map_range(
 ) -> Result<memmap2::Mmap, EmbedError> {
     // SAFETY: model files are replaced by rename (models/fetch.sh writes `.part` then
     // moves it), never rewritten in place, so the mapped bytes stay as parsed.
-    unsafe { memmap2::MmapOptions::new().offset(offset).len(len).map(file) }.map_err(|source| {
-        EmbedError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+    unsafe {
+        memmap2::MmapOptions::new()
+            .offset(offset)
+            .len(len)
+            .map(file)
+    }
+    .map_err(|source| EmbedError::Io {
+        path: path.to_path_buf(),
+        source,
     })
 }
 

@@ -36,7 +36,7 @@ impl TextKind {
 /// Which implementation turns text into ids.
 enum Backend {
     /// The E5 Unigram tokenizer from its cache (see `unigram`).
-    Unigram(UnigramTokenizer),
+    Unigram(Box<UnigramTokenizer>),
     /// Any other tokenizer, through Hugging Face `tokenizers`.
     Hf(Box<Tokenizer>),
 }
@@ -162,12 +162,10 @@ impl TextTokenizer {
         match &self.tok {
             Backend::Unigram(u) => Ok(u.encode(text)),
             Backend::Hf(h) => {
-                let enc = h
-                    .encode(text, false)
-                    .map_err(|e| EmbedError::Tokenize {
-                        index,
-                        detail: e.to_string(),
-                    })?;
+                let enc = h.encode(text, false).map_err(|e| EmbedError::Tokenize {
+                    index,
+                    detail: e.to_string(),
+                })?;
                 Ok(enc.get_ids().to_vec())
             }
         }

@@ -99,7 +99,7 @@ pub struct UnigramTokenizer {
 /// What [`UnigramTokenizer::open`] found.
 pub enum Opened {
     /// The fast tokenizer, and whether its cache was (re)built on this call.
-    Fast(UnigramTokenizer, CacheState),
+    Fast(Box<UnigramTokenizer>, CacheState),
     /// `tokenizer.json` is not the shape this module handles; the reason says why.
     Unsupported(String),
 }
@@ -186,12 +186,14 @@ fn normalizer_steps(v: Option<&serde_json::Value>) -> Result<(Vec<Step>, Option<
                 charsmap = Some(bytes);
                 steps.push(Step::Charsmap);
             }
-            Some("Replace")
-                if n["pattern"]["Regex"] == " {2,}" && n["content"] == " " =>
-            {
+            Some("Replace") if n["pattern"]["Regex"] == " {2,}" && n["content"] == " " => {
                 steps.push(Step::CollapseSpaces)
             }
-            _ => return Err(format!("normalizer {n} is not one this tokenizer reproduces")),
+            _ => {
+                return Err(format!(
+                    "normalizer {n} is not one this tokenizer reproduces"
+                ))
+            }
         }
     }
     Ok((steps, charsmap))
@@ -210,7 +212,9 @@ fn check_pre_tokenizer(v: Option<&serde_json::Value>) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("pre-tokenizer {v} is not Metaspace('▁', always prepend, split)"))
+        Err(format!(
+            "pre-tokenizer {v} is not Metaspace('▁', always prepend, split)"
+        ))
     }
 }
 
@@ -369,7 +373,7 @@ impl UnigramTokenizer {
             // so the mapped bytes do not change under us; every read is bounds-checked.
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
                 if let Ok(t) = Self::from_bytes(Bytes::Mapped(map), Some((hash, len))) {
-                    return Ok(Opened::Fast(t, CacheState::Reused));
+                    return Ok(Opened::Fast(Box::new(t), CacheState::Reused));
                 }
             }
         }
@@ -387,7 +391,7 @@ impl UnigramTokenizer {
         };
         let t = Self::from_bytes(Bytes::Owned(image), None)
             .map_err(|e| bad(format!("internal: fresh cache rejected: {e}")))?;
-        Ok(Opened::Fast(t, state))
+        Ok(Opened::Fast(Box::new(t), state))
     }
 
     /// Build from the text of a `tokenizer.json` without touching any file; `Err`
@@ -449,7 +453,7 @@ impl UnigramTokenizer {
             specials.push((s.to_string(), id));
         }
         // Leftmost-longest: at one position the longest token wins.
-        specials.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        specials.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         let n = r.u32()? as usize;
         let unk_id = r.u32()?;
         let min_score = r.f64()?;
@@ -874,7 +878,11 @@ mod tests {
                 "",
             ] {
                 let want = reference.encode(text, false).unwrap().get_ids().to_vec();
-                assert_eq!(fast.encode(text), want, "{text:?} (byte fallback {fallback})");
+                assert_eq!(
+                    fast.encode(text),
+                    want,
+                    "{text:?} (byte fallback {fallback})"
+                );
             }
         }
     }

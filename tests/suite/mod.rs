@@ -11,6 +11,6 @@ mod lookup_first;
 mod pdf_fuzz;
 mod pdf_ingest;
 mod serve;
-mod tokenizer;
 pub mod serve_util;
+mod tokenizer;
 pub mod util;

@@ -16,7 +16,11 @@ fn root() -> PathBuf {
 
 fn tokenizer_json() -> PathBuf {
     let p = root().join("models/tokenizer.json");
-    assert!(p.is_file(), "run models/fetch.sh first: {} is missing", p.display());
+    assert!(
+        p.is_file(),
+        "run models/fetch.sh first: {} is missing",
+        p.display()
+    );
     p
 }
 
@@ -136,7 +140,10 @@ fn first_difference(a: &[u32], b: &[u32]) -> usize {
 fn fast_tokenizer_ids_equal_the_tokenizers_crate_on_100k_words_and_odd_inputs() {
     let path = tokenizer_json();
     let fast = TextTokenizer::open(&path).unwrap();
-    assert!(fast.is_fast(), "tokenizer.json should take the fast E5 path");
+    assert!(
+        fast.is_fast(),
+        "tokenizer.json should take the fast E5 path"
+    );
     let reference = TextTokenizer::open_reference(&path).unwrap();
     assert!(!reference.is_fast());
 
@@ -204,7 +211,7 @@ fn private_copy() -> (tempfile::TempDir, PathBuf) {
 
 fn open_fast(p: &Path) -> (UnigramTokenizer, CacheState) {
     match UnigramTokenizer::open(p).unwrap() {
-        Opened::Fast(t, s) => (t, s),
+        Opened::Fast(t, s) => (*t, s),
         Opened::Unsupported(r) => panic!("unsupported: {r}"),
     }
 }
@@ -252,19 +259,21 @@ fn the_cache_is_built_once_then_mapped_and_rebuilt_when_stale_or_damaged() {
     let reference = TextTokenizer::open_reference(&p).unwrap();
     let new_ids = t.encode(text);
     assert_eq!(new_ids, reference.raw(text, 0).unwrap());
-    assert_ne!(new_ids, ids, "lowering a used piece's score should change the segmentation");
+    assert_ne!(
+        new_ids, ids,
+        "lowering a used piece's score should change the segmentation"
+    );
 }
 
 #[test]
 fn a_read_only_directory_still_gets_the_fast_tokenizer_in_memory() {
     let (d, p) = private_copy();
-    let mut perm = std::fs::metadata(d.path()).unwrap().permissions();
-    perm.set_readonly(true);
-    std::fs::set_permissions(d.path(), perm.clone()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |m| std::fs::Permissions::from_mode(m);
+    std::fs::set_permissions(d.path(), mode(0o555)).unwrap();
     let writable = tempfile::NamedTempFile::new_in(d.path()).is_ok(); // root ignores modes
     let (t, s) = open_fast(&p);
-    perm.set_readonly(false);
-    std::fs::set_permissions(d.path(), perm).unwrap();
+    std::fs::set_permissions(d.path(), mode(0o755)).unwrap();
     if !writable {
         assert_eq!(s, CacheState::InMemory);
         assert!(!t.is_mapped());
