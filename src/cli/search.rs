@@ -5,9 +5,10 @@ use super::output::{color_on, print_json};
 use super::Cli;
 use crate::engine::Engine;
 use crate::ingest::PageSpan;
-use crate::lexical::{parse_query, Filters};
+use crate::lexical::{parse_query, Filters, LexicalIndex};
 use crate::search::json::{HitJson, Source};
-use crate::search::Mode;
+use crate::search::lookup_first::answered_by_lookup;
+use crate::search::{Mode, SearchResults};
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -46,6 +47,9 @@ struct SearchJson<'a> {
     /// Set when the query names a unit the named law does not have.
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'a str>,
+    /// Set when a hybrid search was answered by the structural look-up alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    semantic_skipped: Option<&'a str>,
     filters: std::collections::BTreeMap<&'static str, String>,
     /// True when no query term matched anywhere and the hits are only the nearest passages.
     no_exact_match: bool,
@@ -56,13 +60,23 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
     let raw = args.query.join(" ");
     let query = parse_query(&raw).map_err(Error::from)?;
     let filters = Filters::parse(&args.filters).map_err(Error::from)?;
+    let index = LexicalIndex::open(&cli.index).map_err(Error::from)?;
+    // A look-up of an article the index has needs no model: answer it before loading one.
+    if args.mode == Mode::Hybrid && !cli.model.no_model {
+        let config = crate::search::HybridConfig::default();
+        if let Some(a) = answered_by_lookup(&index, &query, &filters, usize::from(args.k), config)
+            .map_err(Error::from)?
+        {
+            return show(args, &raw, &filters, &a.results, Some(&a.reason));
+        }
+    }
     let wants_model = args.mode != Mode::Lexical;
     let model = if wants_model {
         super::model::load_for(&cli.model, &cli.index)
     } else {
         Err(String::new())
     };
-    let engine = Engine::open(&cli.index, model).map_err(Error::from)?;
+    let engine = Engine::with_index(index, model);
     let retriever = engine.retriever();
     if args.mode == Mode::Semantic && retriever.semantic.is_none() {
         // Asked for by name, semantic search is not quietly replaced by keyword search.
@@ -78,15 +92,27 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
     let results = retriever
         .search(&query, &filters, usize::from(args.k), args.mode)
         .map_err(Error::from)?;
+    show(args, &raw, &filters, &results, None)
+}
+
+/// Print results as JSON or text; `skipped` is why the semantic side did not run.
+fn show(
+    args: &SearchArgs,
+    raw: &str,
+    filters: &Filters,
+    results: &SearchResults,
+    skipped: Option<&str>,
+) -> anyhow::Result<()> {
     if let (Some(w), false) = (&results.warning, args.json) {
         eprintln!("warning: {w}");
     }
     if args.json {
         return print_json(&SearchJson {
-            query: &raw,
+            query: raw,
             mode: results.mode,
             warning: results.warning.as_deref(),
             note: results.note.as_deref(),
+            semantic_skipped: skipped,
             filters: filters.describe(),
             no_exact_match: results.no_exact_match,
             hits: results
@@ -102,6 +128,9 @@ pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
     }
     if let Some(note) = &results.note {
         println!("{note}");
+    }
+    if let (Some(why), true) = (skipped, args.explain) {
+        println!("explain: {why}");
     }
     if results.hits.is_empty() {
         println!("no results for {raw:?}");

@@ -17,7 +17,7 @@ use candle_core::{DType, Device, Module, Tensor};
 
 use envkb_kernels::fastmath;
 
-use super::packed::{dequantize_q4, PackedFile, Q4_BLOCK, Q4_BLOCK_BYTES};
+use super::packed::{dequantize_q4, FileBytes, PackedFile, Q4_BLOCK, Q4_BLOCK_BYTES};
 use super::plain::PlainLayers;
 use super::EmbedError;
 
@@ -79,8 +79,9 @@ impl Linear {
 }
 
 enum WordTable {
-    /// Q4_0 rows of `hidden` weights each; dequantized on lookup.
-    Q4(Vec<u8>),
+    /// Q4_0 rows of `hidden` weights each; dequantized on lookup. Mapped from the
+    /// model file, so only the rows of tokens actually seen become resident.
+    Q4(FileBytes),
     /// `[vocab][hidden]` f32.
     F32(Vec<f32>),
 }
@@ -203,7 +204,7 @@ impl Bert {
         }
         let types = f.f32s("emb.type", c.type_vocab * h)?;
         let emb = Embeddings {
-            word: WordTable::Q4(f.q4("emb.word", c.vocab * h)?.to_vec()),
+            word: WordTable::Q4(f.q4_mapped("emb.word", c.vocab * h)?),
             pos: f.f32s("emb.pos", c.max_positions * h)?,
             type0: types[..h].to_vec(),
             ln_w: f.f32s("emb.ln.w", h)?,

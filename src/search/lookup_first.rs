@@ -1,0 +1,76 @@
+//! Structural look-ups answered without the model.
+//!
+//! Owns one decision made before any model is loaded: a hybrid query that names an
+//! article («ماده ۶ ...», "article 6 clause d") is first run lexically, and when the top
+//! hit is that article (and clause or note, when named) the lexical results stand and
+//! the semantic side is skipped, with the reason, so a quick look-up from a fresh
+//! process does not wait for the encoder. It does not change ranking when it does not
+//! apply: every other query runs hybrid as before.
+
+use crate::lexical::{Filters, LexicalHit, LexicalIndex, Lookup, ParsedQuery};
+
+use super::{HybridConfig, Mode, Retriever, SearchError, SearchResults};
+
+/// Lexical results that answer a structural look-up, and why semantic search was skipped.
+pub struct LookupAnswer {
+    pub results: SearchResults,
+    pub reason: String,
+}
+
+/// Whether `hit` is the article (and clause/note, when given) that `lookup` names.
+pub fn hit_matches(lookup: &Lookup, hit: &LexicalHit) -> bool {
+    let Some(article) = &lookup.article else {
+        return false;
+    };
+    let clause_ok = lookup.clause.is_none()
+        || hit
+            .clause
+            .as_ref()
+            .is_some_and(|c| lookup.clause_forms().iter().any(|f| f == c));
+    let note_ok = match &lookup.note {
+        None => true,
+        Some(n) if n.is_empty() => hit.note.is_some(),
+        Some(n) => hit.note.as_deref() == Some(n.as_str()),
+    };
+    hit.article.as_deref() == Some(article.as_str()) && clause_ok && note_ok
+}
+
+/// Run `query` lexically when it names an article; `Some` when the top hit is that
+/// article, so hybrid search may stop there.
+pub fn answered_by_lookup(
+    index: &LexicalIndex,
+    query: &ParsedQuery,
+    filters: &Filters,
+    k: usize,
+    config: HybridConfig,
+) -> Result<Option<LookupAnswer>, SearchError> {
+    let Some(article) = &query.lookup.article else {
+        return Ok(None);
+    };
+    let lexical = Retriever {
+        lexical: index,
+        semantic: None,
+        config,
+        semantic_unavailable: None,
+    };
+    let results = lexical.search(query, filters, k, Mode::Lexical)?;
+    let Some(top) = results.hits.first() else {
+        return Ok(None);
+    };
+    if !hit_matches(&query.lookup, &top.hit) {
+        return Ok(None);
+    }
+    let mut named = format!("article {article}");
+    if let Some(c) = &query.lookup.clause {
+        named.push_str(&format!(", clause {c}"));
+    }
+    if let Some(n) = query.lookup.note.as_deref().filter(|n| !n.is_empty()) {
+        named.push_str(&format!(", note {n}"));
+    }
+    let reason = format!(
+        "semantic side skipped: the query names {named} and the structural look-up found it \
+         ({}); the model was not loaded (--mode semantic forces it)",
+        top.hit.chunk_id
+    );
+    Ok(Some(LookupAnswer { results, reason }))
+}
