@@ -4,7 +4,7 @@
 //! model's 512 positions (overlapping, each window re-prefixed, token-weighted average
 //! of the windows' masked means, then normalized), length-sorted batching under a
 //! token budget, and the thread pool the math runs on. It does not normalize text,
-//! and it runs on the caller's thread (see `service` for the dedicated thread).
+//! and it runs on the caller's thread.
 
 use super::bert::{Bert, LinearMode};
 use super::packed::PackedFile;

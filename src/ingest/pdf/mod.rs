@@ -8,7 +8,6 @@
 //! The steps have their own files: `fonts` (encodings, `ToUnicode` maps, widths), `content`
 //! (the content-stream interpreter), `layout` (reading order), `persian` (repair).
 
-
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 pub mod content;
