@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use envkb::eval::{read_jsonl, record_to_document, CorpusRecord, QueryRecord};
 use envkb::lexical::{Filters, LexicalIndex};
+use envkb::search::{HybridConfig, Mode, Retriever};
 use envkb::text::{Analyzer, AnalyzerOptions};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
@@ -176,6 +177,78 @@ fn search(c: &mut Criterion) {
             })
         },
     );
+    g.finish();
+
+    // The retriever's read path, side by side with the one it replaced, in one run: before,
+    // the ranked side built full hits with snippets for every hit at fusion depth, then each
+    // shown hit was looked up by id and snippeted again; now the ranked side reads ids and
+    // scores only and the k shown hits are built once. The old path is rebuilt here from the
+    // index's public calls, so both run on the same index and build.
+    let retriever = Retriever {
+        lexical: &index,
+        semantic: None,
+        config: HybridConfig::default(),
+        semantic_unavailable: None,
+    };
+    let depth = HybridConfig::default().depth;
+    let new_ids: Vec<Vec<String>> = parsed
+        .iter()
+        .map(|p| {
+            retriever
+                .search(p, &filters, 10, Mode::Lexical)
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.hit.chunk_id)
+                .collect()
+        })
+        .collect();
+    let old_path = |p: &envkb::lexical::ParsedQuery| -> Vec<String> {
+        let ranked = index.search(p, &filters, depth).unwrap();
+        let terms = index.query_terms(p);
+        ranked
+            .iter()
+            .take(10)
+            .filter_map(|h| index.chunk_with_terms(&h.chunk_id, &terms).unwrap())
+            .map(|h| h.chunk_id)
+            .collect()
+    };
+    // The same hits (ties at the tenth place aside): the bench compares equal work.
+    let same = parsed
+        .iter()
+        .zip(&new_ids)
+        .filter(|(p, ids)| {
+            let mut a = old_path(p);
+            let mut b = (*ids).clone();
+            a.sort();
+            b.sort();
+            a == b
+        })
+        .count();
+    assert!(
+        same * 100 >= parsed.len() * 95,
+        "old and new read paths agree on only {same}/{} questions",
+        parsed.len()
+    );
+    let mut g = c.benchmark_group("retrieve-lexical-125-questions");
+    g.throughput(Throughput::Elements(queries.len() as u64));
+    g.bench_function("before: full hits at depth, refetch shown", |b| {
+        b.iter(|| parsed.iter().map(|p| old_path(p).len()).sum::<usize>())
+    });
+    g.bench_function("after: ids at depth, hits for shown only", |b| {
+        b.iter(|| {
+            parsed
+                .iter()
+                .map(|p| {
+                    retriever
+                        .search(p, &filters, 10, Mode::Lexical)
+                        .unwrap()
+                        .hits
+                        .len()
+                })
+                .sum::<usize>()
+        })
+    });
     g.finish();
 }
 

@@ -1,3 +1,7 @@
+//! `envkb eval`: scores retrieval (nDCG@10, MRR@10, Recall@k) on a question set over the
+//! index or a JSONL bench corpus, per mode, with the weight sweep and the HTML report. The
+//! bench logic it uses (gold resolution, cached corpus vectors) lives in `eval/`.
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

@@ -1,3 +1,6 @@
+//! `envkb index`: walks the given folders and files, indexes what changed (lexical and
+//! vectors in one commit) with a progress bar, and reports every skipped file with its reason.
+
 use std::path::{Path, PathBuf};
 
 use clap::Args;

@@ -1,3 +1,6 @@
+//! `envkb search`: parses the query and filters, runs the retriever in the chosen mode and
+//! prints hits with breadcrumbs and highlights, or the stable search JSON.
+
 use clap::Args;
 use serde::Serialize;
 

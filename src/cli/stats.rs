@@ -1,3 +1,6 @@
+//! `envkb stats`: what the index holds (documents, chunks, by type and language, bytes on
+//! disk), as text or as the stable JSON other tools read.
+
 use std::collections::BTreeMap;
 
 use clap::Args;

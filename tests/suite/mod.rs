@@ -1,4 +1,5 @@
 mod answer;
+mod architecture;
 mod browser;
 mod cli_hybrid;
 mod cli_lexical;
