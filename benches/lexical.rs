@@ -4,6 +4,8 @@
 //! Needs the bench data: `../shared/bench/persian-wiki-qa/` beside the checkout, or
 //! `ENVKB_BENCH_DIR` pointing at a folder with `persian-wiki-qa/` in it.
 //! Run: `cargo bench --bench lexical`.
+// A bench stops at the first failure; that is what its unwraps say.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 

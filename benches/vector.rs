@@ -14,6 +14,8 @@
 //! it asserts recall floors and result sizes, so a fast wrong answer fails the bench.
 //!
 //! Run: `cargo bench --bench vector` (ENVKB_BENCH_ROWS changes the row count).
+// A bench stops at the first failure; that is what its unwraps say.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
 use std::hint::black_box;

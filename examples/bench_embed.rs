@@ -4,6 +4,8 @@
 //!
 //! `cargo run --release --example bench_embed -- CORPUS QUERIES N_PASSAGES N_QUERIES THREADS [f32|q4|q4q8|hybrid] [MAX_BATCH]`
 //! prints one JSON object.
+// A bench stops at the first failure; that is what its unwraps say.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Instant;
 

@@ -17,6 +17,8 @@
 //! recall@10 of the int8 scan and the inverted file against exact f32 search.
 //!
 //! Run: `scripts/bench_scale.sh` (release build; ENVKB_BENCH_DATA names the bench folder).
+// A bench stops at the first failure; that is what its unwraps say.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

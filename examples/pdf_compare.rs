@@ -6,6 +6,8 @@
 //! `pdf-extract` crate (read from DUMP_DIR), and lopdf's built-in `extract_text`; the two
 //! crates' text is scored as they give it and after envkb's line repair
 //! (`persian::repair_line`).
+// A bench stops at the first failure; that is what its unwraps say.
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

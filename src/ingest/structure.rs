@@ -123,7 +123,8 @@ const ORDINALS: [(&str, &str); 10] = [
     ("پنجم", "5"),
 ];
 
-static HEADING: Lazy<Regex> = Lazy::new(|| Regex::new(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$").unwrap());
+static HEADING: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$").expect("a valid static pattern"));
 
 /// An article marker; `end` says what may follow the number (a separator on a plain
 /// line, where «ماده ۶ وظایف ...» is prose; also a space in a heading).
@@ -131,7 +132,7 @@ fn article_re(end: &str) -> Regex {
     Regex::new(&format!(
         r"^(?:ماده|مادّه){S}*(?P<num>{NUM}|واحده)(?P<rep>{S}*مکرر(?:{S}*(?P<repn>{NUM}))?)?(?:{S}*(?:\((?P<am1>[^()]{{1,60}})\)|(?P<am2>اصلاحی|الحاقی|منسوخ|منسوخه)))?{S}*(?P<end>{end})"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 }
 static FA_ARTICLE_LINE: Lazy<Regex> = Lazy::new(|| article_re(&format!("$|{SEP}")));
 static FA_ARTICLE: Lazy<Regex> = Lazy::new(|| article_re(&format!(r"$|{SEP}|\s")));
@@ -139,19 +140,19 @@ static EN_ARTICLE_LINE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r"^(?i:article){S}+(?P<num>[0-9]+)(?P<rep>{S}*(?i:bis))?{S}*(?:$|{SEP})"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
 static EN_ARTICLE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r"^(?i:article){S}+(?P<num>[0-9]+)(?P<rep>{S}*(?i:bis))?(?:$|{SEP}|\s)"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
 fn note_re(end: &str) -> Regex {
     Regex::new(&format!(
         r"^تبصره(?:{S}*(?P<num>{NUM})|{S}+(?P<ord>یک|اول|دوم|دو|سوم|سه|چهارم|چهار|پنجم|پنج)\b)?(?:{S}*\((?P<am1>[^()]{{1,60}})\))?{S}*(?:{end})"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 }
 static FA_NOTE_LINE: Lazy<Regex> = Lazy::new(|| note_re(&format!("$|{SEP}")));
 static FA_NOTE: Lazy<Regex> = Lazy::new(|| note_re(&format!(r"$|{SEP}|\s")));
@@ -159,7 +160,7 @@ static EN_NOTE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r"^(?i:note)(?:{S}+(?P<num>[0-9]+))?{S}*(?:$|{SEP})"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
 /// «بند الف -»، «بند «د»:»، «بند ۱۲:» on a plain line: the separator is required, so a
 /// paragraph that starts «بند ۸ توسعه ...» or «بند 6.1.2 قلب ...» stays a paragraph.
@@ -167,45 +168,51 @@ static FA_CLAUSE_LINE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r#"^بند{S}*[«"'(]?{S}*(?P<num>{LETTER}|{NUM})(?:{S}*[»"'])?(?:{S}*(?:$|{SEP}))"#
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
 /// A bare clause letter: «الف-»، «ب ـ»، «ج)»، «(د)»، «دـ»، «ه:».
 static FA_LETTER_LINE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r#"^[«"(]?(?P<num>{LETTER})[»"]?{S}*[)\-–—ـ:](?:$|[^\-])"#
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
 /// A numbered item: «۱-»، «1)»، «۲ ـ» (not «۱-۲» or a date).
 static ITEM_LINE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r"^\(?(?P<num>{NUM}){S}*[)\-–—ـ](?:$|[^0-9۰-۹٠-٩/\-])"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
-static POLICY_CLAUSE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(&format!(r"^بند{S}+[«]?(?P<num>{NUM}|{LETTER})")).unwrap());
+static POLICY_CLAUSE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(r"^بند{S}+[«]?(?P<num>{NUM}|{LETTER})")).expect("a valid static pattern")
+});
 fn en_clause_re(end: &str) -> Regex {
     Regex::new(&format!(
         r"^(?i:clause|paragraph|item){S}+\(?(?P<num>[a-zA-Z]|[0-9]+(?:\.[0-9]+)*)\)?{S}*(?:{end})"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 }
 static EN_CLAUSE_LINE: Lazy<Regex> = Lazy::new(|| en_clause_re(&format!("$|{SEP}")));
 static EN_CLAUSE: Lazy<Regex> = Lazy::new(|| en_clause_re(&format!(r"$|{SEP}|\s")));
-static FA_CHAPTER: Lazy<Regex> =
-    Lazy::new(|| Regex::new(&format!(r"^فصل{S}+(?:{NUM}|اول|نخست|\S+م)(?:$|{S}|{SEP})")).unwrap());
+static FA_CHAPTER: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(&format!(r"^فصل{S}+(?:{NUM}|اول|نخست|\S+م)(?:$|{S}|{SEP})"))
+        .expect("a valid static pattern")
+});
 static EN_CHAPTER: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r"^(?i:chapter){S}+(?:[0-9]+|[ivxlc]+|one|two|three|four|five|six|seven|eight|nine|ten)\b"
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
-static ISO: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){0,4})\.?[ \t]+\S").unwrap());
-static ISO_DOTTED: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})[ \t]+\S").unwrap());
-static YEAR: Lazy<Regex> = Lazy::new(|| Regex::new(r"[0-9۰-۹٠-٩]{4}").unwrap());
+static ISO: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){0,4})\.?[ \t]+\S").expect("a valid static pattern")
+});
+static ISO_DOTTED: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"^([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})[ \t]+\S").expect("a valid static pattern")
+});
+static YEAR: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"[0-9۰-۹٠-٩]{4}").expect("a valid static pattern"));
 
 /// A structural line is short: a chapter or ISO clause line with more words than this is
 /// a paragraph that happens to start with the keyword.
@@ -325,7 +332,11 @@ fn article_match(re: &Regex, text: &str) -> Option<ArticleMatch> {
     if let Some(a) = &amendment {
         label.push_str(&format!(" ({})", amendment_short(a)));
     }
-    let end = c.name("end").map_or(c.get(0).unwrap().end(), |m| m.start());
+    let end = c
+        .name("end")
+        .map_or(c.get(0).expect("group 0 is the whole match").end(), |m| {
+            m.start()
+        });
     Some(ArticleMatch {
         number,
         label,
@@ -356,7 +367,7 @@ fn en_article_match(re: &Regex, text: &str) -> Option<ArticleMatch> {
         number,
         label,
         amendment: None,
-        end: c.get(0).unwrap().end(),
+        end: c.get(0).expect("group 0 is the whole match").end(),
     })
 }
 

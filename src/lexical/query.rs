@@ -203,17 +203,20 @@ fn find_close(chars: &[char], open: usize) -> Result<usize, QueryError> {
 }
 
 const LETTERS: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی])";
-static ARTICLE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"(?:ماده|(?i:article|art\.?))\s*([0-9]+)").unwrap());
+static ARTICLE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?:ماده|(?i:article|art\.?))\s*([0-9]+)").expect("a valid static pattern")
+});
 static CLAUSE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r#"(?:بند|(?i:clause|paragraph))(?:\s+[«"'(]?|[«"'(])\s*({LETTERS}|[0-9]+(?:\.[0-9]+)*|[a-zA-Z])\s*[»"')]?(?:$|[^\p{{L}}0-9])"#
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
-static NOTE: Lazy<Regex> = Lazy::new(|| Regex::new(r"(?:تبصره|(?i:note))\s*([0-9]+)?").unwrap());
+static NOTE: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?:تبصره|(?i:note))\s*([0-9]+)?").expect("a valid static pattern"));
 static DOTTED: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?:^|[^0-9.])([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})(?:$|[^0-9.])").unwrap()
+    Regex::new(r"(?:^|[^0-9.])([0-9]{1,2}(?:\.[0-9]{1,2}){1,4})(?:$|[^0-9.])")
+        .expect("a valid static pattern")
 });
 
 /// A natural-language question as a query: all its words as one optional clause (no

@@ -54,27 +54,29 @@ pub struct Resolution {
 const LETTERS: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی])";
 static ARTICLE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"(?:ماده|مادّه)\s*([0-9]+)(\s*مکرر(?:\s*([0-9]+))?)?|\barticle\s+([0-9]+)(\s+bis)?")
-        .unwrap()
+        .expect("a valid static pattern")
 });
 static NOTE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
         r"تبصره(?:\s*([0-9]+)|\s+(یک|اول|دوم|سوم|چهارم|پنجم)(?:\s|$))?|\bnote(?:\s+([0-9]+))?\b",
     )
-    .unwrap()
+    .expect("a valid static pattern")
 });
 static CLAUSE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
         r#"بند\s*[«"'(]?\s*({LETTERS}|[0-9]+)\s*[»"')]?(?:$|[^\p{{L}}0-9])|\bclause\s*\(?([a-z]|[0-9]+)\)?(?:$|[^\p{{L}}0-9.])"#
     ))
-    .unwrap()
+    .expect("a valid static pattern")
 });
 /// Where a law's name starts in a query.
 static LAW: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"قانون|آیین\s*‌?\s*نامه|سیاست\s*‌?\s*های|\blaw\b|\bact\b|\bregulation\b").unwrap()
+    Regex::new(r"قانون|آیین\s*‌?\s*نامه|سیاست\s*‌?\s*های|\blaw\b|\bact\b|\bregulation\b")
+        .expect("a valid static pattern")
 });
 /// Where it ends: the next unit, or punctuation.
 static LAW_END: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"ماده|تبصره|بند|\barticle\b|\bnote\b|\bclause\b|[?؟!.،,:؛«»()]").unwrap()
+    Regex::new(r"ماده|تبصره|بند|\barticle\b|\bnote\b|\bclause\b|[?؟!.،,:؛«»()]")
+        .expect("a valid static pattern")
 });
 
 /// Question words that follow a law's name in a question and are not part of it.
