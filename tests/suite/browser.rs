@@ -12,7 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use super::serve_util as su;
-use super::util::{json as cli_json, models_dir, Workspace};
+use super::util::{models_dir, Workspace};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -112,16 +112,7 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
 fn the_page_searches_and_answers_in_persian_right_to_left_in_a_real_browser() {
     let ws = Workspace::new();
     let models = models_dir();
-    cli_json(
-        &ws.index(),
-        &[
-            "--model-dir",
-            &models,
-            "index",
-            ws.kb().to_str().unwrap(),
-            "--json",
-        ],
-    );
+    ws.index_kb_with_model();
     let server = su::start(&ws.index(), &["--model-dir", &models], &["--open-read"]);
     let (_driver, driver_url) = start_driver();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -433,16 +424,7 @@ fn the_page_takes_direction_from_language_fits_phones_speaks_the_ui_language_and
     let ws = Workspace::new();
     write_direction_and_hostile_docs(&ws.kb());
     let models = models_dir();
-    cli_json(
-        &ws.index(),
-        &[
-            "--model-dir",
-            &models,
-            "index",
-            ws.kb().to_str().unwrap(),
-            "--json",
-        ],
-    );
+    ws.index_kb_with_model();
     let server = su::start(&ws.index(), &["--model-dir", &models], &["--open-read"]);
     let (_driver, driver_url) = start_driver();
     let rt = tokio::runtime::Builder::new_current_thread()

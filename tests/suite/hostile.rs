@@ -35,23 +35,9 @@ fn indexed_server(serve_args: &[&str]) -> (Workspace, Served) {
     (ws, s)
 }
 
-/// A PDF with one page whose objects are `extra` (numbered from 4) and whose content
-/// stream is `content`, with a correct cross-reference table.
-fn pdf(page_extra: &str, content: &[u8], extra: &[Vec<u8>]) -> Vec<u8> {
-    let mut objects: Vec<Vec<u8>> = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> {page_extra} >>"
-        )
-        .into_bytes(),
-    ];
-    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-    stream.extend_from_slice(content);
-    stream.extend_from_slice(b"\nendstream");
-    objects.push(stream);
-    objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
-    objects.extend(extra.iter().cloned());
+/// A PDF file of `objects` (numbered from 1, the first the catalog) with a correct
+/// cross-reference table.
+fn assemble(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {
@@ -75,6 +61,26 @@ fn pdf(page_extra: &str, content: &[u8], extra: &[Vec<u8>]) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// A PDF with one page whose objects are `extra` (numbered from 4) and whose content
+/// stream is `content`, with a correct cross-reference table.
+fn pdf(page_extra: &str, content: &[u8], extra: &[Vec<u8>]) -> Vec<u8> {
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> {page_extra} >>"
+        )
+        .into_bytes(),
+    ];
+    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    stream.extend_from_slice(content);
+    stream.extend_from_slice(b"\nendstream");
+    objects.push(stream);
+    objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+    objects.extend(extra.iter().cloned());
+    assemble(&objects)
 }
 
 const TEXT: &[u8] = b"BT /F1 12 Tf 72 700 Td (Boiler emissions are measured every month.) Tj ET";
@@ -315,16 +321,7 @@ fn uploads_left_by_a_killed_server_are_cleaned_at_start_and_reported() {
 fn damaged_vectors_warn_without_paths_and_pause_uploads() {
     let ws = Workspace::new();
     let models = models_dir();
-    json(
-        &ws.index(),
-        &[
-            "--model-dir",
-            &models,
-            "index",
-            ws.kb().to_str().unwrap(),
-            "--json",
-        ],
-    );
+    ws.index_kb_with_model();
     damage(&ws.index(), "bin");
     let s = su::start(&ws.index(), &["--model-dir", &models], &[]);
     let (st, body) = su::get(&s, "/api/search?q=environmental%20aspects", Some(READER));
@@ -343,29 +340,6 @@ fn damaged_vectors_warn_without_paths_and_pause_uploads() {
     assert_serves(&s);
 }
 
-/// Sends `head` (and `body`) on a fresh connection; returns (status, headers, body) and how
-/// long the answer took.
-fn exchange(s: &Served, head: &str, body: &[u8]) -> (u16, String, String, Duration) {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(s.host_port()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    stream.write_all(head.as_bytes()).unwrap();
-    let _ = stream.write_all(body);
-    let mut buf = Vec::new();
-    let _ = stream.read_to_end(&mut buf);
-    let took = started.elapsed();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (status, headers.to_ascii_lowercase(), body.to_string(), took)
-}
-
 fn assert_json_error(status: u16, body: &str, code: &str) {
     let v: serde_json::Value =
         serde_json::from_str(body).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {body:?}"));
@@ -382,7 +356,7 @@ fn every_error_is_json_and_api_answers_are_not_cached() {
             "GET /api/search?q={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
             "a".repeat(len)
         );
-        let (st, _, body, _) = exchange(&s, &head, b"");
+        let (st, _, body, _) = su::exchange(&s, &head, b"");
         assert_eq!(st, 414);
         assert_json_error(st, &body, "uri_too_long");
     }
@@ -392,11 +366,11 @@ fn every_error_is_json_and_api_answers_are_not_cached() {
             head.push_str(&format!("X-Filler-{i}: v\r\n"));
         }
         head.push_str("\r\n");
-        let (st, _, body, _) = exchange(&s, &head, b"");
+        let (st, _, body, _) = su::exchange(&s, &head, b"");
         assert_eq!(st, 431, "{n} headers");
         assert_json_error(st, &body, "headers_too_large");
     }
-    let (st, _, body, _) = exchange(&s, "GARBAGE\r\n\r\n", b"");
+    let (st, _, body, _) = su::exchange(&s, "GARBAGE\r\n\r\n", b"");
     assert_eq!(st, 400);
     assert_json_error(st, &body, "bad_request");
     // API answers, errors included, are never cached; the page may be.
@@ -409,7 +383,7 @@ fn every_error_is_json_and_api_answers_are_not_cached() {
         let head = format!(
             "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {READER}\r\nConnection: close\r\n\r\n"
         );
-        let (_, headers, _, _) = exchange(&s, &head, b"");
+        let (_, headers, _, _) = su::exchange(&s, &head, b"");
         assert!(
             headers.contains("cache-control: no-store"),
             "{path}: {headers}"
@@ -467,7 +441,7 @@ fn slow_idle_and_excess_connections_are_closed() {
         .map(|_| TcpStream::connect(s.host_port()).unwrap())
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let (st, _, body, _) = exchange(&s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"");
+    let (st, _, body, _) = su::exchange(&s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"");
     assert_eq!(st, 503, "{body}");
     assert_json_error(st, &body, "unavailable");
     drop(held);
@@ -486,7 +460,7 @@ fn huge_declared_bodies_are_refused_at_once_and_stalled_ones_time_out() {
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {EDITOR}\r\nContent-Type: {ctype}\r\nContent-Length: 10000000000\r\n\r\n"
         );
-        let (st, _, body, took) = exchange(&s, &head, b"{\"question\":");
+        let (st, _, body, took) = su::exchange(&s, &head, b"{\"question\":");
         assert_eq!(st, 413, "{path}: {body}");
         assert_json_error(st, &body, "too_large");
         assert!(took < Duration::from_secs(3), "{path} took {took:?}");
@@ -584,29 +558,7 @@ fn pdf_raw_contents(stream: Vec<u8>) -> Vec<u8> {
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".to_vec(),
         stream,
     ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(o);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    assemble(&objects)
 }
 
 #[test]

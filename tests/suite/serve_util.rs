@@ -201,6 +201,14 @@ pub fn get(s: &Served, path: &str, key: Option<&str>) -> (u16, String) {
 /// Sends a body the server may refuse before reading it all (over a size limit): write
 /// errors after the server has answered are expected, so only the answer counts.
 pub fn early_answer(s: &Served, head: &str, body: &[u8]) -> (u16, String) {
+    let (status, _, body, _) = exchange(s, head, body);
+    (status, body)
+}
+
+/// Sends `head` (and `body`) on a fresh connection; returns (status, headers, body) and how
+/// long the answer took.
+pub fn exchange(s: &Served, head: &str, body: &[u8]) -> (u16, String, String, Duration) {
+    let started = Instant::now();
     let mut stream = TcpStream::connect(s.host_port()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -209,17 +217,15 @@ pub fn early_answer(s: &Served, head: &str, body: &[u8]) -> (u16, String) {
     let _ = stream.write_all(body);
     let mut buf = Vec::new();
     let _ = stream.read_to_end(&mut buf);
+    let took = started.elapsed();
     let text = String::from_utf8_lossy(&buf).into_owned();
     let status = text
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, headers.to_ascii_lowercase(), body.to_string(), took)
 }
 
 /// Sends raw bytes as one HTTP/1.1 request and returns the status code, for requests no

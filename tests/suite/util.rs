@@ -75,6 +75,19 @@ impl Workspace {
             &["--no-model", "index", self.kb().to_str().unwrap(), "--json"],
         )
     }
+    /// Indexes the fixture knowledge base with the real model (lexical and vectors).
+    pub fn index_kb_with_model(&self) -> serde_json::Value {
+        json(
+            &self.index(),
+            &[
+                "--model-dir",
+                &models_dir(),
+                "index",
+                self.kb().to_str().unwrap(),
+                "--json",
+            ],
+        )
+    }
     /// Lexical search (the tests of the lexical side pin the mode).
     pub fn search(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["search", "--json", "--mode", "lexical"];
