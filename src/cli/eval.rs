@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{bar, print_json};
+use super::output::{bar, print_json, CorpusBar};
 use super::Cli;
 use crate::eval::report::{self, ModeScores, Report};
 use crate::eval::{
@@ -377,18 +377,4 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
     }
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
-}
-
-/// The progress bar of embedding a bench corpus (shown only when the cache misses).
-pub(super) struct CorpusBar(pub(super) Option<indicatif::ProgressBar>);
-
-impl crate::indexer::Progress for CorpusBar {
-    fn embedding(&mut self, total: usize) {
-        self.0 = Some(bar(total as u64, "embedding corpus (cached for next time)"));
-    }
-    fn embedded(&mut self, n: usize) {
-        if let Some(b) = &self.0 {
-            b.inc(n as u64);
-        }
-    }
 }

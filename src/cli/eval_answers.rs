@@ -105,7 +105,7 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
                     &args.cache,
                     &docs,
                     &m,
-                    &mut super::eval::CorpusBar(None),
+                    &mut super::output::CorpusBar(None),
                 ) {
                     Ok(v) => (Some(m), Some(v), None),
                     Err(e) => return Err(e.into()),

@@ -26,3 +26,17 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 pub fn color_on<S: anstream::stream::RawStream>(stream: &S) -> bool {
     anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
+
+/// The progress bar of embedding a bench corpus (shown only when the cache misses).
+pub struct CorpusBar(pub Option<ProgressBar>);
+
+impl crate::indexer::Progress for CorpusBar {
+    fn embedding(&mut self, total: usize) {
+        self.0 = Some(bar(total as u64, "embedding corpus (cached for next time)"));
+    }
+    fn embedded(&mut self, n: usize) {
+        if let Some(b) = &self.0 {
+            b.inc(n as u64);
+        }
+    }
+}
