@@ -130,7 +130,7 @@ static HEADING: Lazy<Regex> =
 /// line, where «ماده ۶ وظایف ...» is prose; also a space in a heading).
 fn article_re(end: &str) -> Regex {
     Regex::new(&format!(
-        r"^(?:ماده|مادّه){S}*(?P<num>{NUM}|واحده)(?P<rep>{S}*مکرر(?:{S}*(?P<repn>{NUM}))?)?(?:{S}*(?:\((?P<am1>[^()]{{1,60}})\)|(?P<am2>اصلاحی|الحاقی|منسوخ|منسوخه)))?{S}*(?P<end>{end})"
+        r"^(?:ماده|مادّه|مادۀ|مادهٔ){S}*(?P<num>{NUM}|واحده)(?P<rep>{S}*مکرر(?:{S}*(?P<repn>{NUM}))?)?(?:{S}*(?:\((?P<am1>[^()]{{1,60}})\)|(?P<am2>اصلاحی|الحاقی|منسوخ|منسوخه)))?{S}*(?P<end>{end})"
     ))
     .expect("a valid static pattern")
 }
@@ -605,6 +605,9 @@ mod tests {
         assert_eq!(n("ماده ۴: متن"), Some("4".into()));
         assert_eq!(n("ماده۸ - متن"), Some("8".into()));
         assert_eq!(n("ماده\u{A0}۸\u{A0}– متن"), Some("8".into()));
+        // «مادۀ» / «مادهٔ» (the ezafe written on the word) with a parenthesis separator.
+        assert_eq!(n("مادۀ ۲) متن"), Some("2".into()));
+        assert_eq!(n("مادهٔ ۶ - متن"), Some("6".into()));
         assert_eq!(n("ماده ۱۰ مکرر - متن"), Some("10 مکرر".into()));
         assert_eq!(n("ماده ۱۰ مکرر ۱ - متن"), Some("10 مکرر 1".into()));
         assert_eq!(
