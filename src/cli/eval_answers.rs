@@ -70,6 +70,10 @@ struct DumpCandidate {
     hit: bool,
     /// The sentence's passage is a gold passage.
     relevant: bool,
+    /// Never quoted (a heading, a title, a sentence about the document).
+    unquotable: bool,
+    /// The scorer's features, in `answer::features::FEATURE_NAMES` order.
+    features: Vec<f32>,
 }
 
 #[derive(Serialize)]
@@ -211,6 +215,8 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
                             &q.answers,
                         ),
                         relevant: is_relevant(&ev.hits[c.passage].hit.chunk_id),
+                        unquotable: c.unquotable,
+                        features: c.features.to_vec(),
                     })
                     .collect(),
             };
