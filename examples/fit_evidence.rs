@@ -80,12 +80,17 @@ fn main() {
         match a.as_str() {
             "--answerable" => into = Some(true),
             "--unanswerable" => into = Some(false),
-            "--max-false" => max_false = args.next().and_then(|v| v.parse().ok()).expect("a number"),
+            "--max-false" => {
+                max_false = args.next().and_then(|v| v.parse().ok()).expect("a number")
+            }
             "--l2" => l2 = args.next().and_then(|v| v.parse().ok()).expect("a number"),
             path => {
                 let is_answerable = into.expect("name --answerable or --unanswerable first");
                 let qs = read(path, is_answerable);
-                names.insert(path.rsplit('/').next().unwrap_or(path).to_string(), qs.len());
+                names.insert(
+                    path.rsplit('/').next().unwrap_or(path).to_string(),
+                    qs.len(),
+                );
                 if is_answerable {
                     answerable.extend(qs);
                 } else {
@@ -152,7 +157,10 @@ fn main() {
         sets.join(", ")
     );
     eprintln!("threshold {:.2}", scorer.threshold);
-    for (n, w) in envkb::answer::features::FEATURE_NAMES.iter().zip(&scorer.weights) {
+    for (n, w) in envkb::answer::features::FEATURE_NAMES
+        .iter()
+        .zip(&scorer.weights)
+    {
         eprintln!("  {n:36} {w:+.3}");
     }
     println!(

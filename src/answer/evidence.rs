@@ -267,12 +267,15 @@ pub fn featurize(
 }
 
 /// Scores featurized candidates: the scorer's probability when the model measured them,
-/// else the word overlap alone (abstention then has its own threshold).
-pub fn rescore(cands: &mut [Candidate], scorer: &Scorer) {
+/// else the word overlap alone (abstention then has its own threshold). Without the model,
+/// a sentence of the unit the question names also counts the words of its breadcrumb
+/// («ماده ۷ قانون ...» names the unit, not the sentence's words).
+pub fn rescore(cands: &mut [Candidate], scorer: &Scorer, unit_overlap: impl Fn(&Candidate) -> f32) {
     for c in cands.iter_mut() {
-        c.score = match c.semantic {
-            Some(_) => scorer.probability(&c.features),
-            None => c.lexical,
+        c.score = match (c.semantic, c.in_named_unit) {
+            (Some(_), _) => scorer.probability(&c.features),
+            (None, Some(true)) => c.lexical.max(unit_overlap(c)),
+            (None, _) => c.lexical,
         };
     }
 }
@@ -308,7 +311,11 @@ pub fn choose(cands: &[Candidate], texts: &[&str], cfg: &EvidenceConfig) -> Vec<
         .copied()
         .filter(|&i| cands[i].in_named_unit == Some(true))
         .collect();
-    let mut pool = if in_unit.is_empty() { quotable } else { in_unit };
+    let mut pool = if in_unit.is_empty() {
+        quotable
+    } else {
+        in_unit
+    };
     pool.sort_by(|&a, &b| cands[b].score.total_cmp(&cands[a].score));
     let Some(&best) = pool.first() else {
         return Vec::new();
@@ -555,7 +562,10 @@ mod tests {
         let c = scored(&texts, &[0.1, 0.9, 0.3, 0.2, 0.5]);
         let quotes = choose(&c, &texts, &cfg);
         assert_eq!(quotes.len(), 1);
-        assert_eq!(&p0[quotes[0].start..quotes[0].end], "جمله دوم پاسخ اصلی پرسش است.");
+        assert_eq!(
+            &p0[quotes[0].start..quotes[0].end],
+            "جمله دوم پاسخ اصلی پرسش است."
+        );
         assert!(choose(&[], &texts, &cfg).is_empty());
     }
 

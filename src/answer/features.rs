@@ -50,52 +50,74 @@ fn re(pattern: &str) -> Regex {
 // Questions are matched after `crate::text::normalize` (Persian letter forms, ASCII digits,
 // lowercase Latin), with ZWNJ read as a space.
 static ASK_WHO: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"چه کس|چه نهاد|کدام نهاد|کدام سازمان|کدام دستگاه|کدام مرجع|چه مرجع|چه سازمان|چه دستگاه|مسئول|متولی|بر عهده|عهده دار|\bwho\b|\bwhom\b|which (body|authority|organi[sz]ation|agency)|responsib")
+    re(
+        r"چه کس|چه نهاد|کدام نهاد|کدام سازمان|کدام دستگاه|کدام مرجع|چه مرجع|چه سازمان|چه دستگاه|مسئول|متولی|بر عهده|عهده دار|\bwho\b|\bwhom\b|which (body|authority|organi[sz]ation|agency)|responsib",
+    )
 });
 static ASK_TIME: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"مهلت|چه مدت|چند روز|چند ماه|چند سال|چه زمان|تا کی|\bکی\b|چه تاریخ|کدام سال|چه سالی|\bwhen\b|how long|deadline|within how|what date|which year|how often|هر چند وقت")
+    re(
+        r"مهلت|چه مدت|چند روز|چند ماه|چند سال|چه زمان|تا کی|\bکی\b|چه تاریخ|کدام سال|چه سالی|\bwhen\b|how long|deadline|within how|what date|which year|how often|هر چند وقت",
+    )
 });
 static ASK_QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"چند|چقدر|چه میزان|چه مقدار|چه تعداد|چه درصد|how many|how much|what percentage|what share|what amount|number of")
+    re(
+        r"چند|چقدر|چه میزان|چه مقدار|چه تعداد|چه درصد|how many|how much|what percentage|what share|what amount|number of",
+    )
 });
 static ASK_PENALTY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"مجازات|جریمه|جزای نقدی|حبس|تنبیه|ضمانت اجرا|تخلف|\bpenalt|\bfine[sd]?\b|punish|sanction|imprison|offence|offense")
+    re(
+        r"مجازات|جریمه|جزای نقدی|حبس|تنبیه|ضمانت اجرا|تخلف|\bpenalt|\bfine[sd]?\b|punish|sanction|imprison|offence|offense",
+    )
 });
 static ASK_DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"چیست|چی است|یعنی چه|تعریف|منظور از|مقصود از|به چه معناست|چه معنایی|what is|what are|what does .* mean|\bdefin|\bmeaning\b|stands? for")
+    re(
+        r"چیست|چی است|یعنی چه|تعریف|منظور از|مقصود از|به چه معناست|چه معنایی|what is|what are|what does .* mean|\bdefin|\bmeaning\b|stands? for",
+    )
 });
 static ASK_LIST: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"چه موارد|چه چیزهای|کدام ها|کدامند|کدام اند|چه ورودی|چه اقدامات|چه الزامات|چه گام|مراحل|اجزای|انواع|فهرست|what (are|must|should)|which (are|items|inputs|steps)|\blist\b|include|steps|elements")
+    re(
+        r"چه موارد|چه چیزهای|کدام ها|کدامند|کدام اند|چه ورودی|چه اقدامات|چه الزامات|چه گام|مراحل|اجزای|انواع|فهرست|what (are|must|should)|which (are|items|inputs|steps)|\blist\b|include|steps|elements",
+    )
 });
-static ASK_YES_NO: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^(آیا|ایا)|^(is|are|does|do|can|must|should|may|will|has|have)\b")
-});
+static ASK_YES_NO: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(آیا|ایا)|^(is|are|does|do|can|must|should|may|will|has|have)\b"));
 static ASK_PLACE: LazyLock<Regex> = LazyLock::new(|| re(r"کجا|در چه محل|\bwhere\b"));
 
 static HOLD_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\d|\b(یک|دو|سه|چهار|پنج|شش|هفت|هشت|نه|ده|بیست|سی|صد|هزار|میلیون|میلیارد|one|two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|thousand|million)\b")
+    re(
+        r"\d|\b(یک|دو|سه|چهار|پنج|شش|هفت|هشت|نه|ده|بیست|سی|صد|هزار|میلیون|میلیارد|one|two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|thousand|million)\b",
+    )
 });
 static HOLD_DURATION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"روز|ماه|سال|هفته|ساعت|مهلت|ظرف|حداکثر|حداقل|پس از|قبل از|\bdays?\b|\bmonths?\b|\byears?\b|\bweeks?\b|\bhours?\b|within|annual|yearly|deadline|\bby\b \d")
+    re(
+        r"روز|ماه|سال|هفته|ساعت|مهلت|ظرف|حداکثر|حداقل|پس از|قبل از|\bdays?\b|\bmonths?\b|\byears?\b|\bweeks?\b|\bhours?\b|within|annual|yearly|deadline|\bby\b \d",
+    )
 });
 static HOLD_MONEY: LazyLock<Regex> = LazyLock::new(|| re(r"ریال|تومان|\brials?\b|دلار|\$|یورو|€"));
 static HOLD_PENALTY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"حبس|جزای نقدی|مجازات|جریمه|محکوم|تعطیل|جلوگیری|پلمب|ضبط|penalt|\bfined?\b|imprison|punish|sanction|closure|suspend")
+    re(
+        r"حبس|جزای نقدی|مجازات|جریمه|محکوم|تعطیل|جلوگیری|پلمب|ضبط|penalt|\bfined?\b|imprison|punish|sanction|closure|suspend",
+    )
 });
 static HOLD_BODY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"سازمان|وزارت|شورا|دولت|دادگاه|مرجع|هیئت|هیات|اداره|دستگاه|شهرداری|رئیس|مدیر|نهاد|کمیته|organi[sz]ation|ministry|council|department|court|authority|management|committee|government|agency")
+    re(
+        r"سازمان|وزارت|شورا|دولت|دادگاه|مرجع|هیئت|هیات|اداره|دستگاه|شهرداری|رئیس|مدیر|نهاد|کمیته|organi[sz]ation|ministry|council|department|court|authority|management|committee|government|agency",
+    )
 });
 static HOLD_DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"عبارت است از|عبارتند از|عبارت اند از|یعنی|منظور از|مقصود از|به معنای|تعریف|اطلاق می|گفته می شود|\bmeans?\b|is defined|refers? to|is the|are the|definition")
+    re(
+        r"عبارت است از|عبارتند از|عبارت اند از|یعنی|منظور از|مقصود از|به معنای|تعریف|اطلاق می|گفته می شود|\bmeans?\b|is defined|refers? to|is the|are the|definition",
+    )
 });
-static HOLD_LIST: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"[:：]|[،,].*[،,]|شامل|از جمله|عبارتند از|include|including|such as")
-});
+static HOLD_LIST: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[:：]|[،,].*[،,]|شامل|از جمله|عبارتند از|include|including|such as"));
 static HOLD_OBLIGATION: LazyLock<Regex> = LazyLock::new(|| {
     re(r"موظف|مکلف|باید|الزامی|ملزم|ممنوع|\bshall\b|\bmust\b|required|prohibit|obliged")
 });
 static HOLD_META: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"این (یادداشت|جزوه|سند|نوشته|راهنما|درسنامه|درس نامه)|نقل نمی|به زبان خود|متن رسمی .*(کنترل|بررسی|مراجعه)|this (note|handout|document|course note|guide)|in our own words|does not quote|not quote|official text|check the exact")
+    re(
+        r"این (یادداشت|جزوه|سند|نوشته|راهنما|درسنامه|درس نامه)|نقل نمی|به زبان خود ما|متن رسمی .*(کنترل|بررسی|مراجعه)|this (note|handout|document|course note|guide)|in our own words|does not quote|not quote|official text|check the exact",
+    )
 });
 
 /// Clause numbers such as 6.1.2 and the numbers after «ماده»/«اصل»/article: the unit a
@@ -325,7 +347,10 @@ mod tests {
 
     #[test]
     fn named_units_are_clause_and_article_numbers() {
-        assert_eq!(named_units("ISO 14001 بند 6.1.2 از سازمان چه می‌خواهد؟"), vec!["6.1.2"]);
+        assert_eq!(
+            named_units("ISO 14001 بند 6.1.2 از سازمان چه می‌خواهد؟"),
+            vec!["6.1.2"]
+        );
         assert_eq!(named_units("ماده ۱۱ قانون حفاظت"), vec!["11"]);
         assert!(named_units("مجازات آلودگی هوا چیست؟").is_empty());
     }

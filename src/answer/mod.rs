@@ -338,7 +338,11 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
     };
     let hits: Vec<&LexicalHit> = ev.hits.iter().map(|h| &h.hit).collect();
     evidence::featurize(&mut candidates, &hits, &passage_sims, &context, analyzer);
-    evidence::rescore(&mut candidates, scorer::Scorer::shipped());
+    evidence::rescore(&mut candidates, scorer::Scorer::shipped(), |c| {
+        let hit = hits[c.passage];
+        let context = format!("{} {}", hit.breadcrumb.join(" "), c.display);
+        evidence::overlap(analyzer, &terms, &context)
+    });
     ev.candidates = candidates;
     Ok(ev)
 }
