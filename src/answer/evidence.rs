@@ -18,15 +18,10 @@ use super::citation::strip_bracketed_numbers;
 use super::features::{self, Facts, N_FEATURES};
 use super::scorer::Scorer;
 
-/// Weights of the sentence score and how many sentences an answer keeps.
+/// How many sentences an answer quotes and which join the best one (the sentence scores
+/// themselves come from the fitted `scorer`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EvidenceConfig {
-    /// Weight of the cosine between the question and the sentence embeddings.
-    pub semantic_weight: f32,
-    /// Weight of the share of question words found in the sentence.
-    pub lexical_weight: f32,
-    /// Weight of the passage's own retrieval similarity (context the sentence lacks).
-    pub passage_weight: f32,
     /// Most sentences in an answer.
     pub max_sentences: usize,
     /// A further sentence from another passage is kept only when it scores within this of
@@ -40,9 +35,6 @@ pub struct EvidenceConfig {
 impl Default for EvidenceConfig {
     fn default() -> Self {
         EvidenceConfig {
-            semantic_weight: 0.5,
-            lexical_weight: 0.1,
-            passage_weight: 0.4,
             max_sentences: 3,
             keep_margin: 0.03,
             neighbour_share: 0.5,
