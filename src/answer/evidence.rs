@@ -229,7 +229,9 @@ pub fn featurize(
     for c in cands.iter_mut() {
         let hit = hits[c.passage];
         let holds = features::holds(&c.display);
-        let heading = features::heading_like(&c.display, hit);
+        let text = hit.text.as_str();
+        let line_start = text[..c.start].rfind('\n').map_or(0, |i| i + 1);
+        let heading = features::heading_like(&c.display, &text[line_start..c.start], hit);
         c.unquotable = heading || holds.meta;
         c.in_named_unit = named[c.passage];
         let facts = Facts {

@@ -198,14 +198,21 @@ pub fn in_named_unit(lookup: &Lookup, units: &[String], hit: &LexicalHit) -> Opt
     Some(dotted.iter().any(|u| words.contains(&u.as_str())))
 }
 
-/// Whether a sentence reads as a heading or a label rather than a statement: no closing
-/// punctuation and few words, or the same words as a breadcrumb element or the title.
-pub fn heading_like(sentence: &str, hit: &LexicalHit) -> bool {
+/// Whether a sentence reads as a heading or a label rather than a statement: a Markdown
+/// heading line, the same words as a breadcrumb element or the title, or few words without
+/// closing punctuation that are not a list item. `line_start` is what precedes the sentence
+/// on its line in the stored text (a bullet, heading marks, or nothing).
+pub fn heading_like(sentence: &str, line_start: &str, hit: &LexicalHit) -> bool {
+    let marks = line_start.trim();
+    if marks.starts_with('#') {
+        return true;
+    }
+    let listed = marks.starts_with(['-', '*', '•', '+']) || marks.ends_with(['(', ')', '-']);
     let s = folded(sentence);
     let s = s.trim().trim_end_matches([':', '：']);
     let words = s.split_whitespace().count();
     let closed = s.ends_with(['.', '؟', '?', '!', '؛', ';', '»', ')']);
-    if !closed && words <= 8 {
+    if !closed && words <= 8 && !listed {
         return true;
     }
     let bare = |t: &str| {

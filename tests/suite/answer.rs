@@ -15,6 +15,11 @@ use proptest::test_runner::{Config, TestRunner};
 
 use super::util::*;
 
+/// What precedes byte `at` on its line of `text`.
+fn line_start(text: &str, at: usize) -> &str {
+    &text[text[..at].rfind('\n').map_or(0, |i| i + 1)..at]
+}
+
 /// Verifies `a` against the index itself (not the hits the answer was built from).
 fn assert_valid(engine: &Engine, question: &str, a: &Answer) {
     let problems = citation::check(&a.answer, &a.citations, |id| {
@@ -30,7 +35,8 @@ fn assert_valid(engine: &Engine, question: &str, a: &Answer) {
     for (i, c) in a.citations.iter().enumerate() {
         let hit = engine.index.chunk(&c.chunk_id).unwrap().unwrap();
         assert!(
-            !heading_like(&c.quote, &hit) && !holds(&c.quote).meta,
+            !heading_like(&c.quote, line_start(&hit.text, c.start), &hit)
+                && !holds(&c.quote).meta,
             "{question:?} quotes a heading or a meta sentence: {:?}",
             c.quote
         );
