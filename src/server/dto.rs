@@ -166,6 +166,10 @@ pub struct UploadResponse {
     pub replaced: bool,
     /// Passages embedded for semantic search.
     pub embedded: usize,
+    /// Pages of a PDF left out, each with its reason («page 3: OCR found no text on it»);
+    /// the rest of the file is indexed. Absent when none were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pages_skipped: Vec<String>,
 }
 
 /// What a delete did.
