@@ -411,6 +411,9 @@ pub fn build_document(
         .enumerate()
         .map(|(i, d)| {
             let body = text[d.start..d.end].to_string();
+            // Trailing blank lines belong to no page's text (an empty next page must not
+            // be cited).
+            let end = d.start + body.trim_end().len().max(1).min(body.len());
             let mut breadcrumb = vec![title.clone()];
             breadcrumb.extend(d.path);
             Chunk {
@@ -426,8 +429,8 @@ pub fn build_document(
                 end: d.end,
                 lang: detect_lang(&body),
                 text: body,
-                pages: PageSpan::of(&pages, d.start, d.end),
-                ocr: PageSpan::of(&pages, d.start, d.end).and_then(|span| ocr_info(&ocr, span)),
+                pages: PageSpan::of(&pages, d.start, end),
+                ocr: PageSpan::of(&pages, d.start, end).and_then(|span| ocr_info(&ocr, span)),
             }
         })
         .collect();

@@ -470,9 +470,13 @@ impl Word {
         (ix * iy) as f64 / self.area() as f64
     }
 
+    /// A word with no Persian in it and no digits: Latin letters or symbols (¥ for ۳).
     fn latin_gibberish_candidate(&self) -> bool {
-        self.text.chars().any(|c| c.is_ascii_alphabetic())
-            && !self.text.chars().any(|c| c.is_numeric())
+        self.text.chars().any(|c| !c.is_ascii_punctuation())
+            && !self
+                .text
+                .chars()
+                .any(|c| c.is_numeric() || is_persian_script(c))
     }
 }
 
@@ -508,6 +512,11 @@ pub fn parse_words(tsv: &str) -> Vec<Word> {
     words
 }
 
+/// A Persian letter or digit.
+fn is_persian_script(c: char) -> bool {
+    crate::ingest::persian::is_arabic_letter(c) || ('\u{0660}'..='\u{06F9}').contains(&c)
+}
+
 /// Share of Arabic-script letters above which a page is Persian and its Latin words are
 /// checked against the Persian model.
 const PERSIAN_PAGE: f64 = 0.6;
@@ -536,15 +545,13 @@ pub fn merge_persian(words: Vec<Word>, persian: &[Word]) -> Vec<Word> {
             out.push(w);
             continue;
         }
+        // The Persian words read in the same place (a dash or dot beside them is not one).
         let same: Vec<&Word> = persian
             .iter()
             .filter(|p| p.covered_by(&w) > 0.3 || w.covered_by(p) > 0.3)
+            .filter(|p| p.text.chars().any(is_persian_script))
             .collect();
-        let arabic = !same.is_empty()
-            && same
-                .iter()
-                .all(|p| p.text.chars().any(crate::ingest::persian::is_arabic_letter));
-        if !arabic {
+        if same.is_empty() {
             out.push(w);
             continue;
         }
@@ -569,8 +576,7 @@ pub fn parse_tsv(tsv: &str) -> OcrPage {
 }
 
 /// Turns words into paragraphs, starting a new one where Tesseract does and at a line that
-/// opens a law unit (ماده، تبصره، بند), as the PDF layout does; a line in much larger type
-/// than the page's body becomes a heading.
+/// opens a law unit or a part (ماده، تبصره، بند، فصل), as the PDF layout does.
 pub fn words_to_page(words: &[Word]) -> OcrPage {
     let mut lines: Vec<((u32, u32), Vec<&Word>)> = Vec::new();
     for w in words {
@@ -580,10 +586,6 @@ pub fn words_to_page(words: &[Word]) -> OcrPage {
         }
     }
     let confidence_sum: f64 = words.iter().map(|w| w.conf / 100.0).sum();
-    // Body type height: the median word height; a line much taller is a heading.
-    let mut heights: Vec<u32> = words.iter().map(|w| w.height).collect();
-    heights.sort_unstable();
-    let body = heights.get(heights.len() / 2).copied().unwrap_or(0);
     let mut paragraphs: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut current_par = None;
@@ -594,19 +596,11 @@ pub fn words_to_page(words: &[Word]) -> OcrPage {
                 .collect::<Vec<_>>()
                 .join(" "),
         );
-        let mut line_heights: Vec<u32> = ws.iter().map(|w| w.height).collect();
-        line_heights.sort_unstable();
-        let line_height = line_heights[line_heights.len() / 2];
-        let heading = body > 0 && f64::from(line_height) >= f64::from(body) * 1.4 && ws.len() <= 16;
-        let opens_unit = crate::ingest::structure::classify(&text)
-            .is_some_and(|m| !matches!(m, crate::ingest::structure::Marker::Heading { .. }));
-        if (current_par != Some(*par) || opens_unit || heading) && !current.is_empty() {
+        // Word heights vary too much in Persian (a lone «و» is half a word's height) to
+        // tell headings by type size; a «فصل» line is a heading by its marker.
+        let opens_unit = crate::ingest::structure::classify(&text).is_some();
+        if (current_par != Some(*par) || opens_unit) && !current.is_empty() {
             paragraphs.push(std::mem::take(&mut current));
-        }
-        if heading {
-            paragraphs.push(format!("## {text}"));
-            current_par = None;
-            continue;
         }
         if !current.is_empty() {
             current.push(' ');
@@ -692,18 +686,23 @@ mod tests {
     }
 
     #[test]
-    fn tall_lines_become_headings_and_empty_or_unread_words_are_left_out() {
+    fn blocks_split_paragraphs_and_empty_or_unread_words_are_left_out() {
         let mut tsv = HEADER.to_string();
         tsv.push_str(&row(1, 1, 1, 60, 95.0, "قانون"));
         tsv.push_str(&row(1, 1, 1, 60, 95.0, "نمونه"));
+        tsv.push_str(&row(1, 1, 2, 30, 95.0, "فصل"));
+        tsv.push_str(&row(1, 1, 2, 30, 95.0, "اول"));
         for t in ["متن", "عادی", "صفحه", "است"] {
             tsv.push_str(&row(2, 1, 1, 30, 80.0, t));
         }
         tsv.push_str(&row(2, 1, 1, 30, -1.0, "x"));
         tsv.push_str(&row(2, 1, 1, 30, 80.0, " "));
         let page = parse_tsv(&tsv);
-        assert_eq!(page.paragraphs, vec!["## قانون نمونه", "متن عادی صفحه است"]);
-        assert_eq!(page.words, 6);
+        assert_eq!(
+            page.paragraphs,
+            vec!["قانون نمونه", "فصل اول", "متن عادی صفحه است"]
+        );
+        assert_eq!(page.words, 8);
     }
 
     fn word(left: u32, conf: f64, text: &str) -> Word {
@@ -721,12 +720,18 @@ mod tests {
     #[test]
     fn latin_misreads_on_a_persian_page_take_the_persian_reading() {
         let combined = vec![
+            word(
+                400,
+                90.0,
+                "بهره‌برداران معادن شن و ماسه و کارگاه‌های دانه‌بندی",
+            ),
             word(300, 90.0, "ماده"),
             word(250, 68.0, "sly"),
             word(200, 95.0, "ISO"),
             word(150, 73.0, "Jo!"),
             word(100, 97.0, "review"),
             word(50, 90.0, "14001"),
+            word(10, 60.0, "¥"),
         ];
         let persian = vec![
             word(300, 90.0, "ماده"),
@@ -735,13 +740,27 @@ mod tests {
             word(150, 91.0, "اول"),
             word(101, 0.0, "رعتعجه"),
             word(50, 90.0, "۱۴۰۰۱"),
+            word(10, 90.0, "۳"),
+            word(150, 99.0, "-"),
         ];
         assert!(needs_persian_pass(&combined));
         let merged: Vec<String> = merge_persian(combined, &persian)
             .into_iter()
             .map(|w| w.text)
             .collect();
-        assert_eq!(merged, ["ماده", "برای", "ISO", "اول", "review", "14001"]);
+        assert_eq!(
+            merged,
+            [
+                "بهره‌برداران معادن شن و ماسه و کارگاه‌های دانه‌بندی",
+                "ماده",
+                "برای",
+                "ISO",
+                "اول",
+                "review",
+                "14001",
+                "۳"
+            ]
+        );
     }
 
     #[test]
