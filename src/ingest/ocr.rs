@@ -334,7 +334,13 @@ fn tesseract(
     secs: u32,
 ) -> Result<String, String> {
     let tsv_base = dir.join(format!("t{number}"));
-    let read = Command::new(tesseract_cmd())
+    let mut command = Command::new(tesseract_cmd());
+    // One OpenMP thread unless the operator says otherwise: on a busy 2-core machine two
+    // threads spin-waited a page to 4–9 times as long (docs/BENCHMARKS.md).
+    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+        command.env("OMP_THREAD_LIMIT", "1");
+    }
+    let read = command
         .arg(image)
         .arg(&tsv_base)
         .args(["-l", langs, "--dpi", &dpi.to_string()])
