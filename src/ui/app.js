@@ -637,7 +637,7 @@ async function openPassage(chunkId, span) {
     title.replaceChildren(...labelNodes(c.title, c.lang));
     const crumbEl = $("passage-crumb");
     for (const [k, v] of Object.entries(textAttrs(crumb, c.lang))) crumbEl.setAttribute(k, v);
-    crumbEl.replaceChildren(...labelNodes(crumb, c.lang));
+    crumbEl.replaceChildren(...labelNodes(crumb, c.lang), c.ocr ? " " : "", ocrMark(c.ocr));
     const box = $("passage-text");
     box.setAttribute("lang", c.lang);
     box.setAttribute("dir", dirOfLang(c.lang));

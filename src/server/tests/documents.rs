@@ -286,5 +286,5 @@ async fn scanned_uploads_are_read_by_ocr_unless_the_upload_says_never() {
     let v = r.json();
     assert!(v["chunks"].as_u64().unwrap() > 0, "{v}");
     assert!(v.get("pages_skipped").is_none(), "{v}");
-    assert_eq!(s.committed().1, vec!["rule".to_string()]);
+    assert!(s.committed().1.contains(&"rule".to_string()));
 }
