@@ -17,7 +17,18 @@ use crate::text::{AnalyzerOptions, Lang};
 /// differently that an index must be rebuilt to be right. 3: law structure (article,
 /// تبصره and بند markers as law sites write them, «مکرر» articles, amendment notes) is
 /// recognized by every loader, so chunks of older indexes carry wrong article numbers.
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: an index with vectors also stores its evidence sentences' vectors (`sentences`), which
+/// older indexes lack, so their answers would run the encoder on every candidate sentence.
+pub const FORMAT_VERSION: u32 = 4;
+
+/// The files committed with a generation beside the manifest, when the index has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Companions {
+    /// The chunk vector file.
+    pub vectors: Option<String>,
+    /// The sentence vector file.
+    pub sentences: Option<String>,
+}
 
 /// What the commit payload says.
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,6 +91,9 @@ pub struct Manifest {
     /// Which model made the vectors (vectors from another model are never mixed in).
     #[serde(default)]
     pub model: Option<String>,
+    /// The sentence-vector file committed with this generation (made by the same model).
+    #[serde(default)]
+    pub sentences: Option<String>,
 }
 
 impl Manifest {
@@ -90,6 +104,7 @@ impl Manifest {
             documents: BTreeMap::new(),
             vectors: None,
             model: None,
+            sentences: None,
         }
     }
 
