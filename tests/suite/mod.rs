@@ -14,6 +14,7 @@ mod laws;
 mod lookup_first;
 mod pdf_fuzz;
 mod pdf_ingest;
+mod sentence_vectors;
 mod serve;
 pub mod serve_util;
 mod tokenizer;
