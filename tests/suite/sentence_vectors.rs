@@ -1,7 +1,8 @@
 //! Sentence vectors stored at index time (issue 15): an answer over an index built with the
 //! model runs the encoder on the question only, with the same scores as embedding the
 //! sentences at question time; a re-index embeds only new sentences and drops those of
-//! removed files; an index without the model has none (answers embed their own); an index
+//! removed files; an index without the model has none (answers embed their own), and so
+//! does one whose sentence file is damaged until the next index run rebuilds it; an index
 //! of the previous format is refused with the rebuild message.
 
 use std::path::Path;
@@ -171,4 +172,34 @@ fn an_index_of_the_previous_format_is_refused_with_the_rebuild_message() {
         "{err}"
     );
     assert!(err.contains("rebuild"), "{err}");
+}
+
+#[test]
+fn a_damaged_sentence_file_costs_speed_not_answers_and_the_next_index_run_rebuilds_it() {
+    let ws = Workspace::new();
+    let first = ws.index_kb_with_model();
+    let name = sentence_files(&ws.index()).pop().unwrap();
+    let path = ws.index().join(&name);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x5a;
+    std::fs::write(&path, bytes).unwrap();
+
+    let question = "سازمان درباره آموزش مدیران صنایع چه وظیفه‌ای دارد؟";
+    let damaged = engine(&ws.index());
+    assert!(damaged.sentence_vectors().is_none());
+    let ev = gather(&damaged, question, &AskOptions::default()).unwrap();
+    assert_eq!(ev.sentences_embedded, ev.candidates.len());
+    assert!(!ev.candidates.is_empty());
+    drop(damaged);
+
+    // Nothing changed but the damage: the run embeds every sentence again and says why.
+    let again = ws.index_kb_with_model();
+    let warnings = again["warnings"].to_string();
+    assert!(warnings.contains("checksum mismatch"), "{again}");
+    assert_eq!(again["sentences_embedded"], first["sentence_vectors"]);
+    let engine = engine(&ws.index());
+    assert!(engine.sentence_vectors().is_some());
+    let ev = gather(&engine, question, &AskOptions::default()).unwrap();
+    assert_eq!(ev.sentences_embedded, 0);
 }
