@@ -1,5 +1,6 @@
 mod answer;
 mod architecture;
+mod bench_data;
 mod browser;
 mod cli_hybrid;
 mod cli_lexical;
