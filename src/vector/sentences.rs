@@ -152,7 +152,7 @@ impl SentenceStore {
             .and_then(|row| row.checked_add(32))
             .and_then(|row| row.checked_mul(count))
             .and_then(|n| n.checked_add(4));
-        if !fixed.is_some_and(|n| n as u64 <= actual) {
+        if fixed.is_none_or(|n| n as u64 > actual) {
             return Err(corrupt(format!(
                 "{count} sentences of {dim} floats do not fit"
             )));
