@@ -36,7 +36,6 @@ struct DumpLine {
 
 /// One question: its quotable candidates' features and labels.
 struct Question {
-    answerable: bool,
     candidates: Vec<Example>,
 }
 
@@ -49,7 +48,6 @@ fn read(path: &str, answerable: bool) -> Vec<Question> {
         .map(|l| serde_json::from_str::<DumpLine>(&l).unwrap_or_else(|e| panic!("{path}: {e}")))
         .filter(|d| !answerable || d.has_gold_answers)
         .map(|d| Question {
-            answerable,
             candidates: d
                 .candidates
                 .into_iter()

@@ -114,6 +114,8 @@ pub struct AskOptions {
     pub filters: Filters,
     pub evidence: EvidenceConfig,
     pub abstain: AbstainConfig,
+    /// The evidence scorer: the shipped weights, or others under evaluation.
+    pub scorer: std::sync::Arc<scorer::Scorer>,
 }
 
 impl Default for AskOptions {
@@ -123,6 +125,7 @@ impl Default for AskOptions {
             filters: Filters::default(),
             evidence: EvidenceConfig::default(),
             abstain: AbstainConfig::default(),
+            scorer: std::sync::Arc::new(scorer::Scorer::shipped().clone()),
         }
     }
 }
@@ -345,7 +348,7 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
     };
     let hits: Vec<&LexicalHit> = ev.hits.iter().map(|h| &h.hit).collect();
     evidence::featurize(&mut candidates, &hits, &passage_sims, &context, analyzer);
-    evidence::rescore(&mut candidates, scorer::Scorer::shipped(), |c| {
+    evidence::rescore(&mut candidates, &opts.scorer, |c| {
         let hit = hits[c.passage];
         let context = format!("{} {}", hit.breadcrumb.join(" "), c.display);
         evidence::overlap(analyzer, &terms, &context)

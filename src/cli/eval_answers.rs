@@ -49,6 +49,10 @@ pub struct EvalAnswersArgs {
     /// question sets such as English questions and their Persian twins.
     #[arg(long)]
     pub details: Option<PathBuf>,
+    /// Calibration: score evidence with the weights and threshold of this scorer file
+    /// (written by examples/fit_evidence.rs) instead of the shipped ones.
+    #[arg(long, hide = true)]
+    pub scorer: Option<PathBuf>,
     /// Experiment: share of the best sentence's score a neighbour needs to join its quote.
     #[arg(long, hide = true)]
     pub neighbour_share: Option<f32>,
@@ -133,6 +137,17 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
         passages: args.k.max(1),
         ..AskOptions::default()
     };
+    if let Some(path) = &args.scorer {
+        let text = std::fs::read_to_string(path)?;
+        let scorer: crate::answer::scorer::Scorer = serde_json::from_str(&text)?;
+        anyhow::ensure!(
+            scorer.features == crate::answer::features::FEATURE_NAMES,
+            "{}: the scorer's features are not this build's",
+            path.display()
+        );
+        opts.abstain.min_score = scorer.threshold;
+        opts.scorer = std::sync::Arc::new(scorer);
+    }
     let d = EvidenceConfig::default();
     opts.evidence = EvidenceConfig {
         neighbour_share: args.neighbour_share.unwrap_or(d.neighbour_share),

@@ -17,9 +17,10 @@ use crate::text::{AnalyzerOptions, Lang};
 /// differently that an index must be rebuilt to be right. 3: law structure (article,
 /// تبصره and بند markers as law sites write them, «مکرر» articles, amendment notes) is
 /// recognized by every loader, so chunks of older indexes carry wrong article numbers.
-/// 4: an index with vectors also stores its evidence sentences' vectors (`sentences`), which
+/// 4: chunks read by OCR from scanned pages store their word confidence (`ocr_confidence`).
+/// 5: an index with vectors also stores its evidence sentences' vectors (`sentences`), which
 /// older indexes lack, so their answers would run the encoder on every candidate sentence.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The files committed with a generation beside the manifest, when the index has them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -35,8 +35,7 @@ fn assert_valid(engine: &Engine, question: &str, a: &Answer) {
     for (i, c) in a.citations.iter().enumerate() {
         let hit = engine.index.chunk(&c.chunk_id).unwrap().unwrap();
         assert!(
-            !heading_like(&c.quote, line_start(&hit.text, c.start), &hit)
-                && !holds(&c.quote).meta,
+            !heading_like(&c.quote, line_start(&hit.text, c.start), &hit) && !holds(&c.quote).meta,
             "{question:?} quotes a heading or a meta sentence: {:?}",
             c.quote
         );
