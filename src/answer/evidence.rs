@@ -36,8 +36,8 @@ impl Default for EvidenceConfig {
     fn default() -> Self {
         EvidenceConfig {
             max_sentences: 3,
-            keep_margin: 0.03,
-            neighbour_share: 0.5,
+            keep_margin: 0.2,
+            neighbour_share: 0.3,
         }
     }
 }
@@ -579,7 +579,7 @@ mod tests {
         let p1 = "جمله‌ای از منبع دیگر با امتیاز نزدیک اینجاست.";
         let texts = [p0, p1];
         let cfg = EvidenceConfig::default();
-        let c = scored(&texts, &[0.1, 0.9, 0.6, 0.2, 0.88]);
+        let c = scored(&texts, &[0.1, 0.9, 0.6, 0.2, 0.85]);
         let quotes = choose(&c, &texts, &cfg);
         assert_eq!(quotes.len(), 2, "{quotes:?}");
         assert_eq!(
@@ -588,7 +588,7 @@ mod tests {
         );
         assert_eq!(quotes[1].passage, 1);
         // A weak neighbour stays out; nothing is quoted twice.
-        let c = scored(&texts, &[0.1, 0.9, 0.3, 0.2, 0.5]);
+        let c = scored(&texts, &[0.1, 0.9, 0.2, 0.2, 0.5]);
         let quotes = choose(&c, &texts, &cfg);
         assert_eq!(quotes.len(), 1);
         assert_eq!(
