@@ -79,6 +79,10 @@ pub struct EvalArgs {
     /// one retrieval run (each question embedded once), side by side.
     #[arg(long, hide = true)]
     pub all_modes: bool,
+    /// With --fit-fusion: also fit on the questions of these earlier --fusion-data files
+    /// (another corpus or index); repeatable.
+    #[arg(long, hide = true, value_name = "FILE.jsonl")]
+    pub fusion_data_in: Vec<PathBuf>,
     /// Write each question's fusion signals and nDCG@10 at every grid weight (JSONL).
     #[arg(long, hide = true, value_name = "FILE.jsonl")]
     pub fusion_data: Option<PathBuf>,
@@ -283,7 +287,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             |q, f| rank(q, Mode::Hybrid, Some(f)),
             retriever.config.fusion,
         );
-        super::eval_fusion::write_outputs(args, &queries, &samples)?;
+        super::eval_fusion::write_outputs(args, &samples)?;
     }
     if args.all_modes {
         let fixed = retriever.config.fusion;

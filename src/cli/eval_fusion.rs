@@ -118,25 +118,30 @@ pub fn samples(
                 signals: choice.signals,
                 ndcg,
             },
-            q.kind.clone().unwrap_or_else(|| "natural".into()),
+            group_of(q),
         ));
     }
     out
 }
 
-#[derive(Serialize)]
-struct DataRow<'a> {
+/// The question's style for the fit: its `style`, else its `kind`, else "natural" (the
+/// bench's search-engine questions carry neither).
+fn group_of(q: &QueryRecord) -> String {
+    q.style
+        .clone()
+        .or_else(|| q.kind.clone())
+        .unwrap_or_else(|| "natural".into())
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct DataRow {
     #[serde(flatten)]
-    sample: &'a Sample,
-    group: &'a str,
+    sample: Sample,
+    group: String,
 }
 
 /// Writes `--fusion-data` and fits and writes `--fit-fusion`.
-pub fn write_outputs(
-    args: &EvalArgs,
-    queries: &[QueryRecord],
-    samples: &[(Sample, String)],
-) -> anyhow::Result<()> {
+pub fn write_outputs(args: &EvalArgs, samples: &[(Sample, String)]) -> anyhow::Result<()> {
     let fail = |p: &std::path::Path, e: std::io::Error| {
         Error::Usage(format!("cannot write {}: {e}", p.display()))
     };
@@ -144,8 +149,8 @@ pub fn write_outputs(
         let mut f = std::fs::File::create(path).map_err(|e| fail(path, e))?;
         for (s, g) in samples {
             let line = serde_json::to_string(&DataRow {
-                sample: s,
-                group: g,
+                sample: s.clone(),
+                group: g.clone(),
             })?;
             writeln!(f, "{line}").map_err(|e| fail(path, e))?;
         }
@@ -153,6 +158,19 @@ pub fn write_outputs(
     let Some(path) = &args.fit_fusion else {
         return Ok(());
     };
+    let mut samples = samples.to_vec();
+    let mut sources = vec![format!(
+        "{} on {}",
+        file_name(&args.queries),
+        args.corpus
+            .as_deref()
+            .map_or_else(|| "the index".to_string(), file_name)
+    )];
+    for path in &args.fusion_data_in {
+        let rows: Vec<DataRow> = crate::eval::read_jsonl(path).map_err(Error::from)?;
+        sources.push(file_name(path));
+        samples.extend(rows.into_iter().map(|r| (r.sample, r.group)));
+    }
     if samples.is_empty() {
         return Err(Error::Usage(
             "--fit-fusion needs questions with gold passages and the semantic side".into(),
@@ -160,13 +178,13 @@ pub fn write_outputs(
         .into());
     }
     // Each group (question style) weighs the same in the objective.
-    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, g) in samples {
-        *sizes.entry(g.as_str()).or_default() += 1;
+    let mut by_group: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+    for (s, g) in samples {
+        by_group.entry(g).or_default().push(s);
     }
-    let weighted: Vec<(Sample, f32)> = samples
-        .iter()
-        .map(|(s, g)| (s.clone(), 1.0 / sizes[g.as_str()] as f32))
+    let groups: Vec<adaptive::Group> = by_group
+        .into_iter()
+        .map(|(name, samples)| adaptive::Group { name, samples })
         .collect();
     let shipped = &*adaptive::RULE;
     let keep: Vec<&str> = shipped.not_fitted.keys().map(String::as_str).collect();
@@ -179,21 +197,26 @@ pub fn write_outputs(
             .collect(),
         ..shipped.clone()
     };
-    let mut fitted = adaptive::fit(&weighted, &fixed, &keep);
-    let groups: Vec<String> = sizes.iter().map(|(g, n)| format!("{g} {n}")).collect();
+    let mut fitted = adaptive::fit(&groups, &fixed, &keep);
+    let floors = adaptive::group_scores(&fixed, &groups);
+    let scores = adaptive::group_scores(&fitted, &groups);
+    for ((g, f), s) in groups.iter().zip(&floors).zip(&scores) {
+        eprintln!(
+            "  {:<16} {:>5} questions: nDCG@10 {f:.4} fixed, {s:.4} fitted",
+            g.name,
+            g.samples.len()
+        );
+    }
+    let total: usize = groups.iter().map(|g| g.samples.len()).sum();
+    let names: Vec<String> = groups
+        .iter()
+        .map(|g| format!("{} {}", g.name, g.samples.len()))
+        .collect();
     fitted.fitted_on = format!(
-        "envkb eval --fit-fusion on {} ({}), {} questions: {}",
-        file_name(&args.queries),
-        args.corpus
-            .as_deref()
-            .map_or_else(|| "the index".to_string(), file_name),
-        queries.len(),
-        groups.join(", ")
-    );
-    eprintln!(
-        "fusion rule: objective {:.4} at the start, {:.4} fitted",
-        adaptive::objective(&fixed, &weighted),
-        adaptive::objective(&fitted, &weighted)
+        "envkb eval --fit-fusion: {} ({} questions with gold: {})",
+        sources.join(" + "),
+        total,
+        names.join(", ")
     );
     let json = serde_json::to_string_pretty(&fitted)? + "\n";
     std::fs::write(path, json).map_err(|e| fail(path, e))?;

@@ -44,6 +44,11 @@ pub struct Signals {
     pub semantic_margin: f32,
     /// Share of the lexical top ten that is also in the semantic top ten.
     pub overlap: f32,
+    /// The lexical first hit's score over the summed IDF of the query's words found in the
+    /// index: near its top when one chunk holds most of the query's words (a question that
+    /// copies a passage), low when the best chunk matches only some.
+    #[serde(default)]
+    pub lexical_coverage: f32,
 }
 
 impl Signals {
@@ -57,12 +62,13 @@ impl Signals {
             self.lexical_margin,
             (self.semantic_margin * 20.0).min(1.0),
             self.overlap,
+            (self.lexical_coverage / COVERAGE_SCALE).min(1.0),
         ]
     }
 }
 
 /// The names of the rule's inputs, as explain shows them.
-pub const FEATURES: [&str; 7] = [
+pub const FEATURES: [&str; 8] = [
     "rare_share",
     "exact",
     "numbers",
@@ -70,7 +76,11 @@ pub const FEATURES: [&str; 7] = [
     "lexical_margin",
     "semantic_margin",
     "overlap",
+    "coverage",
 ];
+
+/// `lexical_coverage` at which the coverage input saturates at 1.
+pub const COVERAGE_SCALE: f32 = 3.0;
 
 /// The rule: `w = min + (max − min) · σ(intercept + Σ coef·feature)`, rounded to the grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,14 +239,26 @@ pub fn signals(
         .iter()
         .filter(|&&df| df > 0 && (df as f64) < RARE_SHARE * docs as f64)
         .count();
-    list_signals(
+    // BM25's IDF, as tantivy computes it, of each query word the index holds.
+    let n = docs as f64;
+    let idf: f64 = freqs
+        .iter()
+        .filter(|&&df| df > 0)
+        .map(|&df| (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln())
+        .sum();
+    let mut s = list_signals(
         words.len(),
         rare,
         exact_words(query),
         has_numbers(query),
         lexical,
         semantic,
-    )
+    );
+    s.lexical_coverage = match lexical.first() {
+        Some((_, top)) if idf > 0.0 => (f64::from(*top) / idf) as f32,
+        _ => 0.0,
+    };
+    s
 }
 
 /// Whether the user asked for exact words: a quoted phrase or a `+term`.
@@ -292,6 +314,7 @@ pub fn list_signals(
         lexical_margin,
         semantic_margin,
         overlap,
+        lexical_coverage: 0.0,
     }
 }
 
@@ -314,57 +337,103 @@ fn grid_index(w: f32) -> usize {
     (w / GRID_STEP).round() as usize
 }
 
-/// Mean nDCG@10 of `rule` over `samples`, each question weighing `1 / its set's size` times
-/// the number of sets, so a large set does not drown a small one.
-pub fn objective(rule: &Rule, samples: &[(Sample, f32)]) -> f32 {
-    let total: f32 = samples.iter().map(|(_, w)| w).sum();
-    samples
+/// Training questions of one style (natural, passage-worded, ...).
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub samples: Vec<Sample>,
+}
+
+/// Mean nDCG@10 of `rule` on each group.
+pub fn group_scores(rule: &Rule, groups: &[Group]) -> Vec<f32> {
+    groups
         .iter()
-        .map(|(s, weight)| {
-            let i = grid_index(rule.weight(&s.signals)).min(s.ndcg.len() - 1);
-            s.ndcg[i] * weight
+        .map(|g| {
+            g.samples
+                .iter()
+                .map(|s| s.ndcg[grid_index(rule.weight(&s.signals)).min(s.ndcg.len() - 1)])
+                .sum::<f32>()
+                / g.samples.len().max(1) as f32
         })
-        .sum::<f32>()
-        / total.max(f32::EPSILON)
+        .collect()
+}
+
+/// What a lost point of nDCG on any one group costs, in points of the mean over groups: the
+/// rule must not buy gains on one style of question with losses on another.
+pub const SHORTFALL_COST: f32 = 4.0;
+
+/// The fit's objective: the mean over groups of their nDCG@10 (each style weighs the same,
+/// however many questions it has), less [`SHORTFALL_COST`] times every group's shortfall
+/// below its `floors` score (the fixed weight's).
+pub fn objective(rule: &Rule, groups: &[Group], floors: &[f32]) -> f32 {
+    let scores = group_scores(rule, groups);
+    let mean = scores.iter().sum::<f32>() / scores.len().max(1) as f32;
+    let short: f32 = scores
+        .iter()
+        .zip(floors)
+        .map(|(s, f)| (f - s).max(0.0))
+        .sum();
+    mean - SHORTFALL_COST * short
 }
 
 /// Fits the intercept and coefficients by coordinate search on the grid of values
-/// `-6..=6` step 0.25 (the objective is a step function, so no gradient), starting from the
-/// fixed weight `start` and keeping `keep` (hand-set) coefficients as they are. A small L1
-/// cost keeps coefficients that do not pay at zero. Deterministic.
-pub fn fit(samples: &[(Sample, f32)], start: &Rule, keep: &[&str]) -> Rule {
+/// `-6..=6` step 0.25 (the objective is a step function, so no gradient): each coefficient
+/// is searched jointly with the intercept (a coefficient moves every weight, and the
+/// intercept moves them back), round after round until nothing improves. It starts from
+/// `start` (whose group scores are the floors) and keeps `keep` (hand-set) coefficients as
+/// they are. A small L1 cost keeps coefficients that do not pay at zero. Deterministic.
+pub fn fit(groups: &[Group], start: &Rule, keep: &[&str]) -> Rule {
     const L1: f32 = 0.0005;
-    let cost = |r: &Rule| {
-        objective(r, samples)
-            - L1 * r
-                .coefficients
+    let floors = group_scores(start, groups);
+    // The features once per question; the rule as an array (the search tries ~10⁵ rules).
+    let xs: Vec<Vec<[f32; FEATURES.len()]>> = groups
+        .iter()
+        .map(|g| g.samples.iter().map(|s| s.signals.features()).collect())
+        .collect();
+    let (lo, hi) = (start.min_weight, start.max_weight);
+    let fitted: Vec<bool> = FEATURES.iter().map(|n| !keep.contains(n)).collect();
+    let cost = |b: f32, c: &[f32; FEATURES.len()]| {
+        let mut mean = 0.0;
+        let mut short = 0.0;
+        for ((g, x), floor) in groups.iter().zip(&xs).zip(&floors) {
+            let total: f32 = g
+                .samples
                 .iter()
-                .filter(|(n, _)| !keep.contains(&n.as_str()))
-                .map(|(_, c)| c.abs())
-                .sum::<f32>()
+                .zip(x)
+                .map(|(s, x)| {
+                    let z = b + c.iter().zip(x).map(|(c, x)| c * x).sum::<f32>();
+                    let w = on_grid(lo + (hi - lo) * sigmoid(z));
+                    s.ndcg[grid_index(w).min(s.ndcg.len() - 1)]
+                })
+                .sum();
+            let score = total / g.samples.len().max(1) as f32;
+            mean += score / groups.len() as f32;
+            short += (floor - score).max(0.0);
+        }
+        let l1: f32 = c
+            .iter()
+            .zip(&fitted)
+            .filter(|(_, f)| **f)
+            .map(|(c, _)| c.abs())
+            .sum();
+        mean - SHORTFALL_COST * short - L1 * l1
     };
     let values: Vec<f32> = (-24..=24).map(|i| i as f32 * 0.25).collect();
-    let mut best = start.clone();
-    let mut best_cost = cost(&best);
-    for _round in 0..8 {
+    let mut b = start.intercept;
+    let mut c: [f32; FEATURES.len()] = std::array::from_fn(|i| start.coef(FEATURES[i]));
+    let mut best = cost(b, &c);
+    for _round in 0..10 {
         let mut improved = false;
-        let names: Vec<String> = std::iter::once("intercept".to_string())
-            .chain(FEATURES.iter().map(|s| s.to_string()))
-            .filter(|n| !keep.contains(&n.as_str()))
-            .collect();
-        for name in names {
+        for j in (0..FEATURES.len()).filter(|&j| fitted[j]) {
             for &v in &values {
-                let mut cand = best.clone();
-                if name == "intercept" {
-                    cand.intercept = v;
-                } else {
-                    cand.coefficients.insert(name.clone(), v);
-                }
-                let c = cost(&cand);
-                if c > best_cost + 1e-6 {
-                    best = cand;
-                    best_cost = c;
-                    improved = true;
+                for &bv in &values {
+                    let mut cand = c;
+                    cand[j] = v;
+                    let k = cost(bv, &cand);
+                    if k > best + 1e-6 {
+                        (b, c, best) = (bv, cand, k);
+                        improved = true;
+                    }
                 }
             }
         }
@@ -372,7 +441,40 @@ pub fn fit(samples: &[(Sample, f32)], start: &Rule, keep: &[&str]) -> Rule {
             break;
         }
     }
-    best
+    // Coordinate moves stop where no single coefficient helps; random joint steps of a few
+    // coefficients at once (a fixed-seed xorshift, so the fit is reproducible) go further.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let free: Vec<usize> = (0..FEATURES.len()).filter(|&j| fitted[j]).collect();
+    for _ in 0..6000 {
+        let (mut cb, mut cc) = (b, c);
+        for _ in 0..1 + next() % 3 {
+            let step = 0.25 * (1 + next() % 4) as f32 * if next() % 2 == 0 { 1.0 } else { -1.0 };
+            let pick = (next() % (free.len() as u64 + 1)) as usize;
+            match free.get(pick) {
+                Some(&j) => cc[j] = (cc[j] + step).clamp(-6.0, 6.0),
+                None => cb = (cb + step).clamp(-6.0, 6.0),
+            }
+        }
+        let k = cost(cb, &cc);
+        if k > best + 1e-6 {
+            (b, c, best) = (cb, cc, k);
+        }
+    }
+    Rule {
+        intercept: b,
+        coefficients: FEATURES
+            .iter()
+            .zip(c)
+            .map(|(n, v)| (n.to_string(), v))
+            .collect(),
+        ..start.clone()
+    }
 }
 
 /// Min, quartiles and max of the weights used, and how many questions got each weight.
@@ -483,51 +585,75 @@ mod tests {
 
     #[test]
     fn the_fit_finds_the_side_each_kind_of_question_needs() {
-        // Two kinds of question: with a standing-out lexical hit the low weights win, without
-        // one the high weights win. A fixed weight can serve only one kind.
+        // Two styles of question: with a standing-out lexical hit the low weights win, without
+        // one the high weights win. A fixed weight can serve only one style.
         let g = grid();
-        let mut samples = Vec::new();
-        for i in 0..40 {
-            let lexical_kind = i % 2 == 0;
-            let ndcg = g
-                .iter()
-                .map(|&w| if lexical_kind == (w < 0.5) { 1.0 } else { 0.0 })
-                .collect();
-            let signals = Signals {
-                lexical_margin: if lexical_kind { 0.8 } else { 0.1 },
-                ..Signals::default()
-            };
-            samples.push((
-                Sample {
-                    id: i.to_string(),
-                    signals,
-                    ndcg,
-                },
-                1.0,
-            ));
-        }
+        let group = |name: &str, lexical_kind: bool| Group {
+            name: name.into(),
+            samples: (0..20)
+                .map(|i| Sample {
+                    id: format!("{name}{i}"),
+                    signals: Signals {
+                        lexical_margin: if lexical_kind { 0.8 } else { 0.1 },
+                        ..Signals::default()
+                    },
+                    ndcg: g
+                        .iter()
+                        .map(|&w| if lexical_kind == (w < 0.5) { 1.0 } else { 0.0 })
+                        .collect(),
+                })
+                .collect(),
+        };
+        let groups = vec![group("copied", true), group("natural", false)];
         let start = rule(&[]);
-        assert!((objective(&start, &samples) - 0.5).abs() < 1e-6);
-        let fitted = fit(&samples, &start, &[]);
-        assert!((objective(&fitted, &samples) - 1.0).abs() < 1e-6);
+        assert_eq!(group_scores(&start, &groups), vec![0.0, 1.0]);
+        let fitted = fit(&groups, &start, &[]);
+        assert_eq!(group_scores(&fitted, &groups), vec![1.0, 1.0]);
         assert!(fitted.coefficients["lexical_margin"] < 0.0);
     }
 
     #[test]
+    fn the_fit_does_not_trade_one_style_for_another() {
+        // Moving every weight down would win a large gain on the first group and lose a
+        // little on the second; the signals cannot tell them apart, so the fit stays put.
+        let g = grid();
+        let group = |name: &str, gain_low: bool| Group {
+            name: name.into(),
+            samples: vec![Sample {
+                id: name.into(),
+                signals: Signals::default(),
+                ndcg: g
+                    .iter()
+                    .map(|&w| match (gain_low, w < 0.5) {
+                        (true, true) => 1.0,
+                        (true, false) => 0.0,
+                        (false, true) => 0.9,
+                        (false, false) => 1.0,
+                    })
+                    .collect(),
+            }],
+        };
+        let groups = vec![group("a", true), group("b", false)];
+        let fitted = fit(&groups, &rule(&[]), &[]);
+        let scores = group_scores(&fitted, &groups);
+        assert!(scores[1] >= 1.0, "{scores:?}");
+    }
+
+    #[test]
     fn kept_coefficients_are_not_refitted() {
-        let samples = vec![(
-            Sample {
+        let groups = vec![Group {
+            name: "q".into(),
+            samples: vec![Sample {
                 id: "q".into(),
                 signals: Signals {
                     exact: true,
                     ..Signals::default()
                 },
-                ndcg: grid().iter().map(|&w| w).collect(),
-            },
-            1.0,
-        )];
+                ndcg: grid(),
+            }],
+        }];
         let start = rule(&[("exact", -3.0)]);
-        let fitted = fit(&samples, &start, &["exact"]);
+        let fitted = fit(&groups, &start, &["exact"]);
         assert_eq!(fitted.coefficients["exact"], -3.0);
     }
 

@@ -8,6 +8,7 @@ mod corpus;
 mod crash;
 mod embed;
 mod exercises;
+mod fusion;
 mod generate;
 mod hostile;
 mod laws;
