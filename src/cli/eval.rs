@@ -287,7 +287,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             |q, f| rank(q, Mode::Hybrid, Some(f)),
             retriever.config.fusion,
         );
-        super::eval_fusion::write_outputs(args, &samples)?;
+        super::eval_fusion::write_outputs(args, &samples, retriever.config.fusion)?;
     }
     if args.all_modes {
         let fixed = retriever.config.fusion;

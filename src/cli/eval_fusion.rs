@@ -141,7 +141,11 @@ struct DataRow {
 }
 
 /// Writes `--fusion-data` and fits and writes `--fit-fusion`.
-pub fn write_outputs(args: &EvalArgs, samples: &[(Sample, String)]) -> anyhow::Result<()> {
+pub fn write_outputs(
+    args: &EvalArgs,
+    samples: &[(Sample, String)],
+    base: Fusion,
+) -> anyhow::Result<()> {
     let fail = |p: &std::path::Path, e: std::io::Error| {
         Error::Usage(format!("cannot write {}: {e}", p.display()))
     };
@@ -188,8 +192,11 @@ pub fn write_outputs(args: &EvalArgs, samples: &[(Sample, String)]) -> anyhow::R
         .collect();
     let shipped = &*adaptive::RULE;
     let keep: Vec<&str> = shipped.not_fitted.keys().map(String::as_str).collect();
+    // The start, whose group scores are the floors: every question at the fixed weight.
+    let share = (base.semantic_weight() - shipped.min_weight)
+        / (shipped.max_weight - shipped.min_weight);
     let fixed = adaptive::Rule {
-        intercept: shipped.intercept,
+        intercept: (share / (1.0 - share)).ln(),
         coefficients: shipped
             .coefficients
             .iter()

@@ -477,17 +477,18 @@ pub fn fit(groups: &[Group], start: &Rule, keep: &[&str]) -> Rule {
     }
 }
 
-/// Min, quartiles and max of the weights used, and how many questions got each weight.
+/// Min, quartiles and max of the weights used, and how many questions got each weight
+/// (weights rounded to the grid's two decimals, the mean to three).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeightSpread {
-    pub min: f32,
-    pub q1: f32,
-    pub median: f32,
-    pub q3: f32,
-    pub max: f32,
-    pub mean: f32,
+    pub min: f64,
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub max: f64,
+    pub mean: f64,
     /// (weight, questions), by weight.
-    pub histogram: Vec<(f32, usize)>,
+    pub histogram: Vec<(f64, usize)>,
 }
 
 /// The spread of per-question weights; `None` when there are none.
@@ -495,13 +496,14 @@ pub fn spread(weights: &[f32]) -> Option<WeightSpread> {
     if weights.is_empty() {
         return None;
     }
-    let mut w = weights.to_vec();
-    w.sort_by(f32::total_cmp);
-    let at = |q: f32| w[((w.len() - 1) as f32 * q).round() as usize];
-    let mut histogram: Vec<(f32, usize)> = Vec::new();
+    let round = |x: f64, d: f64| (x * d).round() / d;
+    let mut w: Vec<f64> = weights.iter().map(|&x| round(f64::from(x), 100.0)).collect();
+    w.sort_by(f64::total_cmp);
+    let at = |q: f64| w[((w.len() - 1) as f64 * q).round() as usize];
+    let mut histogram: Vec<(f64, usize)> = Vec::new();
     for &x in &w {
         match histogram.last_mut() {
-            Some((v, n)) if (*v - x).abs() < 1e-6 => *n += 1,
+            Some((v, n)) if *v == x => *n += 1,
             _ => histogram.push((x, 1)),
         }
     }
@@ -511,7 +513,7 @@ pub fn spread(weights: &[f32]) -> Option<WeightSpread> {
         median: at(0.5),
         q3: at(0.75),
         max: w[w.len() - 1],
-        mean: w.iter().sum::<f32>() / w.len() as f32,
+        mean: round(w.iter().sum::<f64>() / w.len() as f64, 1000.0),
         histogram,
     })
 }
