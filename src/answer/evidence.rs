@@ -1,41 +1,43 @@
 //! Evidence selection: cuts the retrieved passages into candidate sentences (byte spans of
-//! the stored chunk text), scores each against the question by embedding similarity and
-//! word overlap, and keeps the best few that do not repeat each other.
+//! the stored chunk text), scores each against the question with the fitted scorer
+//! (`scorer`, over the features of `features`), and chooses what an answer quotes: the best
+//! sentence with its neighbours in the same passage, never a heading or a sentence about
+//! the document itself, from the unit the question names when it names one.
 //!
-//! Owns the scoring formula and its weights ([`EvidenceConfig`], measured in
+//! Owns candidate cutting and the choice of quotes ([`EvidenceConfig`], measured in
 //! docs/BENCHMARKS.md). It does not retrieve, decide abstention or build citations.
 
 use std::collections::HashSet;
 
 use crate::embed::pool::cosine;
+use crate::lexical::{LexicalHit, Lookup};
 use crate::text::sentence::sentence_spans;
-use crate::text::{Analyzer, TokenKind};
+use crate::text::{detect_lang, Analyzer, Lang, TokenKind};
 
 use super::citation::strip_bracketed_numbers;
+use super::features::{self, Facts, N_FEATURES};
+use super::scorer::Scorer;
 
-/// Weights of the sentence score and how many sentences an answer keeps.
+/// How many sentences an answer quotes and which join the best one (the sentence scores
+/// themselves come from the fitted `scorer`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EvidenceConfig {
-    /// Weight of the cosine between the question and the sentence embeddings.
-    pub semantic_weight: f32,
-    /// Weight of the share of question words found in the sentence.
-    pub lexical_weight: f32,
-    /// Weight of the passage's own retrieval similarity (context the sentence lacks).
-    pub passage_weight: f32,
     /// Most sentences in an answer.
     pub max_sentences: usize,
-    /// A further sentence is kept only when it scores within this of the best one.
+    /// A further sentence from another passage is kept only when it scores within this of
+    /// the best one.
     pub keep_margin: f32,
+    /// A neighbour of a quoted sentence in the same passage is quoted with it when it scores
+    /// at least this share of the best sentence's score.
+    pub neighbour_share: f32,
 }
 
 impl Default for EvidenceConfig {
     fn default() -> Self {
         EvidenceConfig {
-            semantic_weight: 0.5,
-            lexical_weight: 0.1,
-            passage_weight: 0.4,
             max_sentences: 3,
             keep_margin: 0.03,
+            neighbour_share: 0.5,
         }
     }
 }
@@ -101,6 +103,15 @@ pub struct Candidate {
     pub lexical: f32,
     pub semantic: Option<f32>,
     pub score: f32,
+    /// The sentence goes on in the next candidate (it was cut for length).
+    pub continues: bool,
+    /// Reads as a heading or title, or speaks about the document itself: never quoted.
+    pub unquotable: bool,
+    /// Whether the passage is the unit (article, clause) the question names; `None` when it
+    /// names none.
+    pub in_named_unit: Option<bool>,
+    /// The scorer's features (filled by [`featurize`]).
+    pub features: [f32; N_FEATURES],
 }
 
 /// The question words that count for overlap: analyzed terms minus question words.
@@ -130,7 +141,9 @@ pub fn candidates(passages: &[&str]) -> Vec<Candidate> {
     let mut seen: Vec<HashSet<String>> = Vec::new();
     for (p, text) in passages.iter().enumerate() {
         for (s, e) in sentence_spans(text) {
-            for (s, e) in split_long(text, s, e) {
+            let pieces = split_long(text, s, e);
+            let last = pieces.len().saturating_sub(1);
+            for (i, (s, e)) in pieces.into_iter().enumerate() {
                 let Some((s, e)) = strip_markup(text, s, e) else {
                     continue;
                 };
@@ -151,6 +164,10 @@ pub fn candidates(passages: &[&str]) -> Vec<Candidate> {
                     lexical: 0.0,
                     semantic: None,
                     score: 0.0,
+                    continues: i < last,
+                    unquotable: false,
+                    in_named_unit: None,
+                    features: [0.0; N_FEATURES],
                 });
                 if out.len() == MAX_CANDIDATES {
                     return out;
@@ -175,19 +192,84 @@ pub fn measure(
     }
 }
 
-/// Scores measured candidates with `cfg`; `passage_sim[p]` is the retrieval similarity of
-/// passage p (0 when unknown). Without the model, overlap alone decides (abstention then
-/// has its own threshold).
-pub fn rescore(cands: &mut [Candidate], passage_sim: &[f32], cfg: &EvidenceConfig) {
+/// What the features need to know about the question.
+pub struct QuestionContext<'a> {
+    pub lang: Lang,
+    pub asks: features::Asks,
+    pub lookup: &'a Lookup,
+    /// Unit numbers the question names (see [`features::named_units`]).
+    pub units: Vec<String>,
+    pub terms: &'a HashSet<String>,
+}
+
+/// Fills each measured candidate's features and marks headings, titles and sentences about
+/// the document as unquotable. `hits[p]` is passage p; `passage_sim[p]` its retrieval
+/// similarity (0 when unknown).
+pub fn featurize(
+    cands: &mut [Candidate],
+    hits: &[&LexicalHit],
+    passage_sim: &[f32],
+    q: &QuestionContext,
+    analyzer: &Analyzer,
+) {
+    let best_cosine = cands
+        .iter()
+        .filter_map(|c| c.semantic)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let best_overlap = cands.iter().map(|c| c.lexical).fold(0.0, f32::max);
+    let crumb_overlap: Vec<f32> = hits
+        .iter()
+        .map(|h| overlap(analyzer, q.terms, &h.breadcrumb.join(" ")))
+        .collect();
+    let named: Vec<Option<bool>> = hits
+        .iter()
+        .map(|h| features::in_named_unit(q.lookup, &q.units, h))
+        .collect();
+    let mut seen_passage = usize::MAX;
     for c in cands.iter_mut() {
-        let passage = passage_sim.get(c.passage).copied().unwrap_or(0.0);
-        c.score = match c.semantic {
-            Some(sem) => {
-                cfg.semantic_weight * sem
-                    + cfg.lexical_weight * c.lexical
-                    + cfg.passage_weight * passage
-            }
-            None => c.lexical,
+        let hit = hits[c.passage];
+        let holds = features::holds(&c.display);
+        let text = hit.text.as_str();
+        let line_start = text[..c.start].rfind('\n').map_or(0, |i| i + 1);
+        let heading = features::heading_like(&c.display, &text[line_start..c.start], hit);
+        c.unquotable = heading || holds.meta;
+        c.in_named_unit = named[c.passage];
+        let facts = Facts {
+            cosine: c.semantic.unwrap_or(0.0),
+            best_cosine: if best_cosine.is_finite() {
+                best_cosine
+            } else {
+                0.0
+            },
+            passage_similarity: passage_sim.get(c.passage).copied().unwrap_or(0.0),
+            passage_rank: c.passage,
+            overlap: c.lexical,
+            best_overlap,
+            breadcrumb_overlap: crumb_overlap[c.passage],
+            question_lang: Some(q.lang),
+            sentence_lang: Some(detect_lang(&c.display)),
+            in_named_unit: named[c.passage],
+            asks: q.asks,
+            holds,
+            heading,
+            first_in_passage: seen_passage != c.passage,
+            chars: c.display.chars().count(),
+        };
+        seen_passage = c.passage;
+        c.features = features::vector(&facts);
+    }
+}
+
+/// Scores featurized candidates: the scorer's probability when the model measured them,
+/// else the word overlap alone (abstention then has its own threshold). Without the model,
+/// a sentence of the unit the question names also counts the words of its breadcrumb
+/// («ماده ۷ قانون ...» names the unit, not the sentence's words).
+pub fn rescore(cands: &mut [Candidate], scorer: &Scorer, unit_overlap: impl Fn(&Candidate) -> f32) {
+    for c in cands.iter_mut() {
+        c.score = match (c.semantic, c.in_named_unit) {
+            (Some(_), _) => scorer.probability(&c.features),
+            (None, Some(true)) => c.lexical.max(unit_overlap(c)),
+            (None, _) => c.lexical,
         };
     }
 }
@@ -197,22 +279,138 @@ pub fn cosines(question: &[f32], sentences: &[Vec<f32>]) -> Vec<f32> {
     sentences.iter().map(|v| cosine(question, v)).collect()
 }
 
-/// The best candidates, best first: at most `max_sentences`, each further one within
-/// `keep_margin` of the best and not repeating an earlier pick.
-pub fn select(cands: &[Candidate], cfg: &EvidenceConfig) -> Vec<Candidate> {
-    let mut order: Vec<&Candidate> = cands.iter().collect();
-    order.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let Some(best) = order.first().map(|c| c.score) else {
+/// One quote of an answer: a span of one passage, one or more consecutive candidates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    pub passage: usize,
+    pub start: usize,
+    pub end: usize,
+    /// The quoted sentences as they read in the answer.
+    pub display: String,
+    /// The best score among its sentences.
+    pub score: f32,
+}
+
+/// Chooses what an answer quotes from scored candidates of `texts` (the passages' stored
+/// texts), best quote first: the best quotable sentence (from the named unit when the
+/// question names one and a passage is that unit), the rest of it when it was cut for
+/// length, its neighbours in the same passage that score at least `neighbour_share` of it,
+/// then sentences of other passages within `keep_margin`; at most `max_sentences`
+/// sentences besides continuations. Consecutive sentences become one quote, so no span is
+/// cited twice.
+pub fn choose(cands: &[Candidate], texts: &[&str], cfg: &EvidenceConfig) -> Vec<Quote> {
+    let quotable: Vec<usize> = (0..cands.len()).filter(|&i| !cands[i].unquotable).collect();
+    let in_unit: Vec<usize> = quotable
+        .iter()
+        .copied()
+        .filter(|&i| cands[i].in_named_unit == Some(true))
+        .collect();
+    let mut pool = if in_unit.is_empty() {
+        quotable
+    } else {
+        in_unit
+    };
+    pool.sort_by(|&a, &b| cands[b].score.total_cmp(&cands[a].score));
+    let Some(&best) = pool.first() else {
         return Vec::new();
     };
-    let mut picked: Vec<Candidate> = Vec::new();
-    for c in order {
-        if picked.len() >= cfg.max_sentences.max(1) || c.score < best - cfg.keep_margin {
+    let max = cfg.max_sentences.max(1);
+    let mut picked = vec![best];
+    let mut sentences = 1;
+    // The rest of a sentence cut for length: its operative part (a penalty, a deadline)
+    // often comes after the cut.
+    let mut at = best;
+    while cands[at].continues && adjacent(cands, texts, at, at + 1) && picked.len() < max + 2 {
+        at += 1;
+        picked.push(at);
+    }
+    // Neighbours in the same passage, nearest first, while they score well enough.
+    let floor = cands[best].score * cfg.neighbour_share;
+    let (mut lo, mut hi) = (best, at);
+    while sentences < max {
+        let before = lo
+            .checked_sub(1)
+            .filter(|&i| joins(cands, texts, i, lo, floor));
+        let after = Some(hi + 1).filter(|&i| i < cands.len() && joins(cands, texts, i, hi, floor));
+        let next = match (before, after) {
+            (Some(b), Some(a)) if cands[b].score > cands[a].score => b,
+            (_, Some(a)) => a,
+            (Some(b), None) => b,
+            (None, None) => break,
+        };
+        picked.push(next);
+        sentences += 1;
+        if next < lo {
+            lo = next;
+        } else {
+            hi = next;
+        }
+    }
+    // Close runners-up elsewhere.
+    for &i in &pool[1..] {
+        if sentences >= max || cands[i].score < cands[best].score - cfg.keep_margin {
             break;
         }
-        picked.push(c.clone());
+        if !picked.contains(&i) {
+            picked.push(i);
+            sentences += 1;
+        }
     }
-    picked
+    merge(cands, texts, picked, best)
+}
+
+/// Whether candidate `i`, next to `near` (the quote's current edge), joins the quote.
+fn joins(cands: &[Candidate], texts: &[&str], i: usize, near: usize, floor: f32) -> bool {
+    !cands[i].unquotable
+        && cands[i].score >= floor
+        && adjacent(cands, texts, i.min(near), i.max(near))
+}
+
+/// Whether candidates `a` and `b` (a before b) are consecutive in one passage: nothing but
+/// spaces and punctuation between them.
+fn adjacent(cands: &[Candidate], texts: &[&str], a: usize, b: usize) -> bool {
+    let (Some(x), Some(y)) = (cands.get(a), cands.get(b)) else {
+        return false;
+    };
+    x.passage == y.passage
+        && x.end <= y.start
+        && texts[x.passage][x.end..y.start]
+            .chars()
+            .all(|c| !c.is_alphanumeric())
+}
+
+/// Groups picked candidates into quotes: consecutive ones of a passage merge; the quote
+/// holding `best` comes first, the others by score.
+fn merge(cands: &[Candidate], texts: &[&str], mut picked: Vec<usize>, best: usize) -> Vec<Quote> {
+    picked.sort_unstable();
+    picked.dedup();
+    let mut quotes: Vec<(Quote, bool)> = Vec::new();
+    let mut prev: Option<usize> = None;
+    for i in picked {
+        let c = &cands[i];
+        match (prev, quotes.last_mut()) {
+            (Some(p), Some((q, has_best))) if adjacent(cands, texts, p, i) => {
+                q.end = c.end;
+                q.display.push(' ');
+                q.display.push_str(&c.display);
+                q.score = q.score.max(c.score);
+                *has_best |= i == best;
+            }
+            _ => quotes.push((
+                Quote {
+                    passage: c.passage,
+                    start: c.start,
+                    end: c.end,
+                    display: c.display.clone(),
+                    score: c.score,
+                },
+                i == best,
+            )),
+        }
+        prev = Some(i);
+    }
+    quotes.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.score.total_cmp(&a.0.score)));
+    quotes.into_iter().map(|(q, _)| q).collect()
 }
 
 /// Cuts a span longer than [`MAX_QUOTE_CHARS`] into pieces, each ending at the last clause
@@ -330,21 +528,69 @@ mod tests {
         assert_eq!(none, 0.0);
     }
 
+    /// Candidates of `texts` with the given scores, in candidate order.
+    fn scored(texts: &[&str], scores: &[f32]) -> Vec<Candidate> {
+        let mut c = candidates(texts);
+        assert_eq!(c.len(), scores.len(), "{c:?}");
+        for (c, s) in c.iter_mut().zip(scores) {
+            c.score = *s;
+        }
+        c
+    }
+
     #[test]
-    fn selection_keeps_close_runners_up_only() {
+    fn the_best_sentence_comes_with_its_good_neighbours_as_one_quote() {
+        let p0 = "جمله نخست درباره موضوع دیگری است. جمله دوم پاسخ اصلی پرسش است. جمله سوم ادامه همان پاسخ است. جمله چهارم نامربوط است.";
+        let p1 = "جمله‌ای از منبع دیگر با امتیاز نزدیک اینجاست.";
+        let texts = [p0, p1];
         let cfg = EvidenceConfig::default();
-        let mk = |score: f32, start: usize| Candidate {
-            passage: 0,
-            start,
-            end: start + 1,
-            display: String::new(),
-            lexical: 0.0,
-            semantic: None,
-            score,
-        };
-        let picked = select(&[mk(0.5, 0), mk(0.9, 1), mk(0.89, 2), mk(0.7, 3)], &cfg);
-        let starts: Vec<usize> = picked.iter().map(|c| c.start).collect();
-        assert_eq!(starts, vec![1, 2]);
-        assert!(select(&[], &cfg).is_empty());
+        let c = scored(&texts, &[0.1, 0.9, 0.6, 0.2, 0.88]);
+        let quotes = choose(&c, &texts, &cfg);
+        assert_eq!(quotes.len(), 2, "{quotes:?}");
+        assert_eq!(
+            &p0[quotes[0].start..quotes[0].end],
+            "جمله دوم پاسخ اصلی پرسش است. جمله سوم ادامه همان پاسخ است."
+        );
+        assert_eq!(quotes[1].passage, 1);
+        // A weak neighbour stays out; nothing is quoted twice.
+        let c = scored(&texts, &[0.1, 0.9, 0.3, 0.2, 0.5]);
+        let quotes = choose(&c, &texts, &cfg);
+        assert_eq!(quotes.len(), 1);
+        assert_eq!(
+            &p0[quotes[0].start..quotes[0].end],
+            "جمله دوم پاسخ اصلی پرسش است."
+        );
+        assert!(choose(&[], &texts, &cfg).is_empty());
+    }
+
+    #[test]
+    fn unquotable_sentences_are_skipped_and_the_named_unit_wins() {
+        let p0 = "این جمله درباره خود سند است و نباید نقل شود. جمله دوم پاسخ است.";
+        let p1 = "جمله‌ای از ماده‌ای که پرسش نام برده است.";
+        let texts = [p0, p1];
+        let cfg = EvidenceConfig::default();
+        let mut c = scored(&texts, &[0.95, 0.9, 0.4]);
+        c[0].unquotable = true;
+        let quotes = choose(&c, &texts, &cfg);
+        assert_eq!(&p0[quotes[0].start..quotes[0].end], "جمله دوم پاسخ است.");
+        c[2].in_named_unit = Some(true);
+        c[0].in_named_unit = Some(false);
+        c[1].in_named_unit = Some(false);
+        let quotes = choose(&c, &texts, &cfg);
+        assert_eq!(quotes.len(), 1);
+        assert_eq!(quotes[0].passage, 1);
+    }
+
+    #[test]
+    fn a_sentence_cut_for_length_is_quoted_to_its_end() {
+        let head = "کسی که بدون مجوز پساب صنعتی را به رودخانه بریزد، ".repeat(9);
+        let text = format!("{head}به حبس از نود و یک روز تا شش ماه محکوم می‌شود.");
+        let texts = [text.as_str()];
+        let c = candidates(&texts);
+        assert!(c.len() >= 2 && c[0].continues, "{c:?}");
+        let mut c = c;
+        c[0].score = 0.9;
+        let quotes = choose(&c, &texts, &EvidenceConfig::default());
+        assert!(quotes[0].display.ends_with("محکوم می‌شود."), "{quotes:?}");
     }
 }

@@ -369,6 +369,7 @@ mod tests {
             start: 0,
             end: quote.len(),
             pages: None,
+            ocr: None,
         }
     }
 

@@ -16,9 +16,11 @@ pub mod chat;
 pub mod citation;
 pub mod evaluate;
 pub mod evidence;
+pub mod features;
 pub mod generate;
 pub mod llm;
 pub mod question;
+pub mod scorer;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -82,11 +84,12 @@ impl AnswerError {
     }
 }
 
-/// Evidence below these scores is too weak to answer from: the answer abstains. Calibrated
-/// on the dev questions and the out-of-domain set (docs/BENCHMARKS.md).
+/// Evidence below these scores is too weak to answer from: the answer abstains. The model
+/// threshold is fitted with the scorer (`scorer.json`, on training questions only; figures
+/// in docs/BENCHMARKS.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AbstainConfig {
-    /// Threshold on the best sentence score when the model scores evidence.
+    /// Threshold on the best sentence's probability when the model scores evidence.
     pub min_score: f32,
     /// Threshold on the best word overlap when only words score evidence (no model).
     pub min_overlap: f32,
@@ -95,7 +98,7 @@ pub struct AbstainConfig {
 impl Default for AbstainConfig {
     fn default() -> Self {
         AbstainConfig {
-            min_score: 0.815,
+            min_score: scorer::Scorer::shipped().threshold,
             min_overlap: 0.5,
         }
     }
@@ -110,6 +113,8 @@ pub struct AskOptions {
     pub filters: Filters,
     pub evidence: EvidenceConfig,
     pub abstain: AbstainConfig,
+    /// The evidence scorer: the shipped weights, or others under evaluation.
+    pub scorer: std::sync::Arc<scorer::Scorer>,
 }
 
 impl Default for AskOptions {
@@ -119,6 +124,7 @@ impl Default for AskOptions {
             filters: Filters::default(),
             evidence: EvidenceConfig::default(),
             abstain: AbstainConfig::default(),
+            scorer: std::sync::Arc::new(scorer::Scorer::shipped().clone()),
         }
     }
 }
@@ -325,7 +331,21 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
     };
     evidence::measure(&mut candidates, analyzer, &terms, semantic.as_deref());
     let passage_sims = passage_sims.unwrap_or_else(|| ev.passage_similarities());
-    evidence::rescore(&mut candidates, &passage_sims, &opts.evidence);
+    let parsed = question_query(question);
+    let context = evidence::QuestionContext {
+        lang,
+        asks: features::asks(question),
+        lookup: &parsed.lookup,
+        units: features::named_units(question),
+        terms: &terms,
+    };
+    let hits: Vec<&LexicalHit> = ev.hits.iter().map(|h| &h.hit).collect();
+    evidence::featurize(&mut candidates, &hits, &passage_sims, &context, analyzer);
+    evidence::rescore(&mut candidates, &opts.scorer, |c| {
+        let hit = hits[c.passage];
+        let context = format!("{} {}", hit.breadcrumb.join(" "), c.display);
+        evidence::overlap(analyzer, &terms, &context)
+    });
     ev.candidates = candidates;
     Ok(ev)
 }
@@ -334,7 +354,8 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
 /// or abstention when the best score is under the threshold.
 pub fn compose(ev: &Evidence, opts: &AskOptions) -> Result<Answer, AnswerError> {
     let hits: Vec<&LexicalHit> = ev.hits.iter().map(|h| &h.hit).collect();
-    let picked = evidence::select(&ev.candidates, &opts.evidence);
+    let texts: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
+    let picked = evidence::choose(&ev.candidates, &texts, &opts.evidence);
     let confidence = picked.first().map_or(0.0, |c| c.score);
     let threshold = if ev.scored_by_model {
         opts.abstain.min_score
@@ -347,6 +368,9 @@ pub fn compose(ev: &Evidence, opts: &AskOptions) -> Result<Answer, AnswerError> 
     if abstained {
         text.push_str(not_found_message(ev.lang));
     } else {
+        if let Some(lead) = lead_in(ev.lang, &picked) {
+            text.push_str(lead);
+        }
         for c in &picked {
             let n = citations.len() + 1;
             let hit = hits[c.passage];
@@ -393,6 +417,17 @@ pub fn compose(ev: &Evidence, opts: &AskOptions) -> Result<Answer, AnswerError> 
         return Err(AnswerError::InvalidCitations(problems.join("; ")));
     }
     Ok(answer)
+}
+
+/// The line that opens an answer quoting sources in another language than the question's,
+/// in the question's language (quotes are never translated: they are the sources' words).
+fn lead_in(lang: Lang, quotes: &[evidence::Quote]) -> Option<&'static str> {
+    let other = quotes.iter().all(|q| detect_lang(&q.display) != lang);
+    match (other, lang) {
+        (false, _) => None,
+        (true, Lang::En) => Some("The sources say (in Persian):"),
+        (true, Lang::Fa) => Some("منابع (به انگلیسی) می‌گویند:"),
+    }
 }
 
 /// The extractive answer to `question`: [`gather`] then [`compose`].

@@ -45,15 +45,20 @@ pub struct EvalAnswersArgs {
     /// Calibration: write each question's candidate sentences and their features as JSONL.
     #[arg(long, hide = true)]
     pub dump: Option<PathBuf>,
-    /// Experiment: weight of sentence embedding similarity.
+    /// Write each question's judgement (id, hit, confidence, citations) as JSONL, to compare
+    /// question sets such as English questions and their Persian twins.
+    #[arg(long)]
+    pub details: Option<PathBuf>,
+    /// Calibration: score evidence with the weights and threshold of this scorer file
+    /// (written by examples/fit_evidence.rs) instead of the shipped ones.
     #[arg(long, hide = true)]
-    pub semantic_weight: Option<f32>,
-    /// Experiment: weight of word overlap.
+    pub scorer: Option<PathBuf>,
+    /// Experiment: share of the best sentence's score a neighbour needs to join its quote.
     #[arg(long, hide = true)]
-    pub lexical_weight: Option<f32>,
-    /// Experiment: weight of passage similarity.
+    pub neighbour_share: Option<f32>,
+    /// Experiment: how close to the best score a sentence of another passage must be.
     #[arg(long, hide = true)]
-    pub passage_weight: Option<f32>,
+    pub keep_margin: Option<f32>,
     /// Experiment: abstention threshold (the model's score or, without it, word overlap).
     #[arg(long, hide = true)]
     pub min_score: Option<f32>,
@@ -70,6 +75,10 @@ struct DumpCandidate {
     hit: bool,
     /// The sentence's passage is a gold passage.
     relevant: bool,
+    /// Never quoted (a heading, a title, a sentence about the document).
+    unquotable: bool,
+    /// The scorer's features, in `answer::features::FEATURE_NAMES` order.
+    features: Vec<f32>,
 }
 
 #[derive(Serialize)]
@@ -127,11 +136,21 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
         passages: args.k.max(1),
         ..AskOptions::default()
     };
+    if let Some(path) = &args.scorer {
+        let text = std::fs::read_to_string(path)?;
+        let scorer: crate::answer::scorer::Scorer = serde_json::from_str(&text)?;
+        anyhow::ensure!(
+            scorer.features == crate::answer::features::FEATURE_NAMES,
+            "{}: the scorer's features are not this build's",
+            path.display()
+        );
+        opts.abstain.min_score = scorer.threshold;
+        opts.scorer = std::sync::Arc::new(scorer);
+    }
     let d = EvidenceConfig::default();
     opts.evidence = EvidenceConfig {
-        semantic_weight: args.semantic_weight.unwrap_or(d.semantic_weight),
-        lexical_weight: args.lexical_weight.unwrap_or(d.lexical_weight),
-        passage_weight: args.passage_weight.unwrap_or(d.passage_weight),
+        neighbour_share: args.neighbour_share.unwrap_or(d.neighbour_share),
+        keep_margin: args.keep_margin.unwrap_or(d.keep_margin),
         ..d
     };
     let threshold = args.min_score.unwrap_or(if engine.encoder().is_some() {
@@ -211,6 +230,8 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
                             &q.answers,
                         ),
                         relevant: is_relevant(&ev.hits[c.passage].hit.chunk_id),
+                        unquotable: c.unquotable,
+                        features: c.features.to_vec(),
                     })
                     .collect(),
             };
@@ -231,6 +252,16 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
     }
     pb.finish_and_clear();
     if let Some(mut out) = dump {
+        out.flush()?;
+    }
+    if let Some(path) = &args.details {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        for j in &judged {
+            let mut line = serde_json::to_value(j)?;
+            line["abstained"] =
+                serde_json::Value::Bool(crate::answer::evaluate::abstains(j, threshold));
+            writeln!(out, "{line}")?;
+        }
         out.flush()?;
     }
     let metrics = summarize(&judged, threshold);

@@ -9,6 +9,7 @@ use indicatif::ProgressBar;
 use super::output::{bar, print_json};
 use super::Cli;
 use crate::indexer::{index_paths_with, Embedding, Progress};
+use crate::ingest::ocr::{OcrMode, OcrOptions};
 use crate::ingest::IngestLimits;
 use crate::lexical::LexicalIndex;
 use crate::text::AnalyzerOptions;
@@ -31,9 +32,28 @@ pub struct IndexArgs {
     #[arg(long, env = "ENVKB_MAX_FILE_MB", default_value_t = IngestLimits::default().max_bytes / (1024 * 1024),
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub max_file_mb: u64,
+    /// Read scanned PDF pages by OCR (Tesseract, Persian + English): `auto` reads pages
+    /// without a usable text layer, `always` every page, `never` none.
+    #[arg(long, env = "ENVKB_OCR", default_value_t = OcrMode::Auto,
+          value_parser = clap::value_parser!(OcrMode))]
+    pub ocr: OcrMode,
+    /// Seconds one page may take to render and read by OCR; a page over it is reported and
+    /// left out, the rest of the file indexes.
+    #[arg(long, env = "ENVKB_OCR_PAGE_SECS", default_value_t = OcrOptions::default().page_secs,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub ocr_page_secs: u32,
+    /// Most pages of one file read by OCR; the pages past it are reported and left out.
+    #[arg(long, env = "ENVKB_OCR_MAX_PAGES", default_value_t = OcrOptions::default().max_pages,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub ocr_max_pages: u32,
 }
 
-struct Bar(Option<ProgressBar>, Option<ProgressBar>);
+/// The files bar, the embedding bar, and a pages bar while a scan is read by OCR.
+struct Bar(
+    Option<ProgressBar>,
+    Option<ProgressBar>,
+    Option<ProgressBar>,
+);
 
 impl Progress for Bar {
     fn start(&mut self, total: usize) {
@@ -42,6 +62,21 @@ impl Progress for Bar {
     fn file_done(&mut self, _path: &Path) {
         if let Some(b) = &self.0 {
             b.inc(1);
+        }
+    }
+    fn ocr_page(&mut self, path: &Path, done: usize, total: usize) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let b = self.2.get_or_insert_with(|| {
+            bar(
+                total as u64,
+                &format!("OCR pages of {}", name.unwrap_or_default()),
+            )
+        });
+        b.set_position(done as u64);
+        if done >= total {
+            if let Some(b) = self.2.take() {
+                b.finish_and_clear();
+            }
         }
     }
     fn embedding(&mut self, total: usize) {
@@ -56,7 +91,10 @@ impl Progress for Bar {
         }
     }
     fn finish(&mut self) {
-        for b in [self.0.take(), self.1.take()].into_iter().flatten() {
+        for b in [self.0.take(), self.1.take(), self.2.take()]
+            .into_iter()
+            .flatten()
+        {
             b.finish_and_clear();
         }
     }
@@ -84,11 +122,17 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
     let limits = IngestLimits {
         max_bytes: args.max_file_mb * 1024 * 1024,
         max_pages: args.max_pages,
+        ocr: OcrOptions {
+            mode: args.ocr,
+            page_secs: args.ocr_page_secs,
+            max_pages: args.ocr_max_pages,
+            ..OcrOptions::default()
+        },
     };
     let report = index_paths_with(
         &mut index,
         &args.paths,
-        &mut Bar(None, None),
+        &mut Bar(None, None, None),
         embedding.as_ref(),
         &limits,
     )?;
@@ -124,6 +168,9 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
     }
     for s in &report.skipped {
         println!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    for p in &report.pages_skipped {
+        println!("indexed {} without {}", p.path.display(), p.reason);
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! retriever passed in, so every mode is scored by the same code.
 
 pub mod cache;
+pub mod cer;
 pub mod metrics;
 pub mod refs;
 pub mod report;
@@ -182,12 +183,7 @@ pub fn record_to_document(r: &CorpusRecord) -> Document {
         r.id.clone(),
         PathBuf::from(&r.id),
         hash,
-        Loaded {
-            text: r.text.clone(),
-            body_start: 0,
-            meta,
-            pages: Vec::new(),
-        },
+        Loaded::plain(r.text.clone(), 0, meta),
         ChunkLimits::default(),
     )
 }

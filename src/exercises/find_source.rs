@@ -233,6 +233,7 @@ mod tests {
                 .into(),
             matched_terms: vec![],
             pages: None,
+            ocr: None,
         };
         let spans = prose_sentences(&chunk.text, MIN_WORDS, MAX_WORDS);
         let x = build(

@@ -668,6 +668,7 @@ mod tests {
         let limits = IngestLimits {
             max_bytes: 8 << 20,
             max_pages: 10,
+            ..IngestLimits::default()
         };
         assert_eq!(inflate_budget(2_000, &limits), 16 << 20);
         assert_eq!(inflate_budget(1 << 20, &limits), 64 << 20);

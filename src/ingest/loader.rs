@@ -55,6 +55,11 @@ pub struct Loaded {
     /// For paged formats (PDF): the byte offset in `text` where each page starts, in page
     /// order (page 1 first). Empty for formats without pages.
     pub pages: Vec<usize>,
+    /// Per page (same order as `pages`): what OCR read there, `None` for text from a text
+    /// layer. Empty for formats without pages.
+    pub ocr: Vec<Option<super::ocr::OcrPage>>,
+    /// Pages left out of `text`, each with its reason.
+    pub page_problems: Vec<String>,
 }
 
 /// Front matter as written; validated into [`DocMeta`].
@@ -147,8 +152,19 @@ pub fn load_with(
     bytes: Vec<u8>,
     limits: &IngestLimits,
 ) -> Result<Loaded, IngestError> {
+    load_with_progress(path, format, bytes, limits, &mut |_, _| {})
+}
+
+/// [`load_with`], calling `progress(done, total)` after each PDF page read by OCR.
+pub fn load_with_progress(
+    path: &Path,
+    format: Format,
+    bytes: Vec<u8>,
+    limits: &IngestLimits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Loaded, IngestError> {
     let loaded = match format {
-        Format::Pdf => load_pdf(&bytes, limits)?,
+        Format::Pdf => load_pdf(&bytes, limits, progress)?,
         Format::Docx => load_docx(&bytes, limits)?,
         _ => {
             let _ = path;
@@ -156,12 +172,7 @@ pub fn load_with(
             match format {
                 Format::Markdown => load_markdown(text)?,
                 Format::Html => load_html(&text),
-                _ => Loaded {
-                    text,
-                    body_start: 0,
-                    meta: DocMeta::default(),
-                    pages: Vec::new(),
-                },
+                _ => Loaded::plain(text, 0, DocMeta::default()),
             }
         }
     };
@@ -171,16 +182,41 @@ pub fn load_with(
     Ok(loaded)
 }
 
+impl Loaded {
+    /// A loaded file without pages.
+    pub fn plain(text: String, body_start: usize, meta: DocMeta) -> Loaded {
+        Loaded {
+            text,
+            body_start,
+            meta,
+            pages: Vec::new(),
+            ocr: Vec::new(),
+            page_problems: Vec::new(),
+        }
+    }
+}
+
 /// A PDF's pages, one after the other, with paragraphs separated by blank lines and the
 /// offset of each page's start kept for page citations.
-fn load_pdf(bytes: &[u8], limits: &IngestLimits) -> Result<Loaded, IngestError> {
-    let pdf = super::pdf::extract(bytes, limits)?;
+fn load_pdf(
+    bytes: &[u8],
+    limits: &IngestLimits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Loaded, IngestError> {
+    let pdf = super::pdf::extract_with_progress(bytes, limits, progress)?;
     if pdf
         .pages
         .iter()
         .all(|p| p.iter().all(|l| l.trim().is_empty()))
     {
-        return Err(IngestError::NoTextLayer);
+        if limits.ocr.mode == super::ocr::OcrMode::Never || pdf.page_problems.is_empty() {
+            return Err(IngestError::NoTextLayer);
+        }
+        let why = pdf.page_problems.join("; ");
+        return Err(match super::ocr::unavailable() {
+            Some(_) => IngestError::OcrUnavailable(why),
+            None => IngestError::NoTextRead(why),
+        });
     }
     let mut text = String::new();
     let mut pages = Vec::with_capacity(pdf.pages.len());
@@ -200,20 +236,21 @@ fn load_pdf(bytes: &[u8], limits: &IngestLimits) -> Result<Loaded, IngestError> 
             ..DocMeta::default()
         },
         pages,
+        ocr: pdf.ocr,
+        page_problems: pdf.page_problems,
     })
 }
 
 fn load_docx(bytes: &[u8], limits: &IngestLimits) -> Result<Loaded, IngestError> {
     let docx = super::docx::extract(bytes, limits)?;
-    Ok(Loaded {
-        text: docx.text + "\n",
-        body_start: 0,
-        meta: DocMeta {
+    Ok(Loaded::plain(
+        docx.text + "\n",
+        0,
+        DocMeta {
             title: docx.title,
             ..DocMeta::default()
         },
-        pages: Vec::new(),
-    })
+    ))
 }
 
 /// Splits YAML front matter (between `---` lines at the very top) from the body.
@@ -222,12 +259,7 @@ fn load_markdown(text: String) -> Result<Loaded, IngestError> {
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))
     else {
-        return Ok(Loaded {
-            text,
-            body_start: 0,
-            meta: DocMeta::default(),
-            pages: Vec::new(),
-        });
+        return Ok(Loaded::plain(text, 0, DocMeta::default()));
     };
     let open_len = text.len() - after_open.len();
     let mut offset = open_len;
@@ -251,12 +283,7 @@ fn load_markdown(text: String) -> Result<Loaded, IngestError> {
         serde_yaml::from_str(yaml).map_err(|e| IngestError::FrontMatter(e.to_string()))?
     };
     let meta = validate(fm)?;
-    Ok(Loaded {
-        text,
-        body_start,
-        meta,
-        pages: Vec::new(),
-    })
+    Ok(Loaded::plain(text, body_start, meta))
 }
 
 fn validate(fm: FrontMatter) -> Result<DocMeta, IngestError> {
@@ -309,15 +336,14 @@ fn load_html(html: &str) -> Loaded {
     }
     html_text(doc.tree.root(), &mut out);
     let text = collapse_blank_lines(&out);
-    Loaded {
+    Loaded::plain(
         text,
-        body_start: 0,
-        meta: DocMeta {
+        0,
+        DocMeta {
             title,
             ..DocMeta::default()
         },
-        pages: Vec::new(),
-    }
+    )
 }
 
 /// What is left to do for a node: visit it, or close the element it opened.

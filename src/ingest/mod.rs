@@ -8,6 +8,7 @@ pub mod chunker;
 pub mod docx;
 pub mod limits;
 pub mod loader;
+pub mod ocr;
 pub mod pdf;
 pub mod structure;
 
@@ -45,6 +46,10 @@ pub enum IngestError {
     Missing(PathBuf),
     #[error("no text layer (needs OCR)")]
     NoTextLayer,
+    #[error("no text layer, and OCR read no page: {0}")]
+    NoTextRead(String),
+    #[error("no text layer, and OCR cannot run here: {0}")]
+    OcrUnavailable(String),
     #[error("encrypted (password-protected); save an unprotected copy to index it")]
     Encrypted,
     #[error("{0}")]
@@ -68,11 +73,14 @@ impl IngestError {
             IngestError::TooLarge { .. } => ErrorKind::TooLarge,
             IngestError::Missing(_) => ErrorKind::NotFound,
             IngestError::Io(_) => ErrorKind::Internal,
+            // The operator installs Tesseract; the file is not at fault.
+            IngestError::OcrUnavailable(_) => ErrorKind::Setup,
             IngestError::Binary
             | IngestError::InvalidUtf8 { .. }
             | IngestError::Empty
             | IngestError::FrontMatter(_)
             | IngestError::NoTextLayer
+            | IngestError::NoTextRead(_)
             | IngestError::Encrypted
             | IngestError::Corrupt(_)
             | IngestError::TooManyPages { .. }
@@ -101,6 +109,9 @@ pub struct IngestLimits {
     pub max_bytes: u64,
     /// Most pages of a PDF.
     pub max_pages: u32,
+    /// When and how pages without a text layer are read by OCR (a page's cost in time is
+    /// bounded there).
+    pub ocr: ocr::OcrOptions,
 }
 
 impl Default for IngestLimits {
@@ -108,6 +119,7 @@ impl Default for IngestLimits {
         IngestLimits {
             max_bytes: 64 * 1024 * 1024,
             max_pages: 2000,
+            ocr: ocr::OcrOptions::default(),
         }
     }
 }
@@ -204,6 +216,9 @@ pub struct Document {
     pub meta: DocMeta,
     pub text: String,
     pub chunks: Vec<Chunk>,
+    /// Pages of a PDF left out of `text`, each with its reason (OCR failed or was capped);
+    /// the rest of the document is indexed.
+    pub page_problems: Vec<String>,
 }
 
 /// One passage of a document.
@@ -229,6 +244,9 @@ pub struct Chunk {
     /// Source pages (PDFs); `None` for formats without pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pages: Option<PageSpan>,
+    /// Set when the chunk's text (some of it) was read by OCR from a scanned page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<ocr::OcrInfo>,
 }
 
 /// Builds a chunk id from its parts; the one place the format lives.
@@ -333,9 +351,22 @@ pub fn load_document_with(
     limits: ChunkLimits,
     ingest_limits: &IngestLimits,
 ) -> Result<Document, IngestError> {
+    load_document_with_progress(file, bytes, limits, ingest_limits, &mut |_, _| {})
+}
+
+/// [`load_document_with`], calling `ocr_progress(done, total)` after each PDF page read by
+/// OCR (a scan takes seconds a page; the CLI shows a bar).
+pub fn load_document_with_progress(
+    file: &FoundFile,
+    bytes: Vec<u8>,
+    limits: ChunkLimits,
+    ingest_limits: &IngestLimits,
+    ocr_progress: &mut dyn FnMut(usize, usize),
+) -> Result<Document, IngestError> {
     let format = Format::from_path(&file.path)?;
     let hash = blake3::hash(&bytes).to_hex().to_string();
-    let loaded = loader::load_with(&file.path, format, bytes, ingest_limits)?;
+    let loaded =
+        loader::load_with_progress(&file.path, format, bytes, ingest_limits, ocr_progress)?;
     Ok(build_document(
         file.doc_id.clone(),
         file.path.clone(),
@@ -358,6 +389,8 @@ pub fn build_document(
         body_start,
         meta,
         pages,
+        ocr,
+        page_problems,
     } = loaded;
     let title = meta
         .title
@@ -378,6 +411,9 @@ pub fn build_document(
         .enumerate()
         .map(|(i, d)| {
             let body = text[d.start..d.end].to_string();
+            // Trailing blank lines belong to no page's text (an empty next page must not
+            // be cited).
+            let end = d.start + body.trim_end().len().max(1).min(body.len());
             let mut breadcrumb = vec![title.clone()];
             breadcrumb.extend(d.path);
             Chunk {
@@ -393,7 +429,8 @@ pub fn build_document(
                 end: d.end,
                 lang: detect_lang(&body),
                 text: body,
-                pages: PageSpan::of(&pages, d.start, d.end),
+                pages: PageSpan::of(&pages, d.start, end),
+                ocr: PageSpan::of(&pages, d.start, end).and_then(|span| ocr_info(&ocr, span)),
             }
         })
         .collect();
@@ -407,7 +444,23 @@ pub fn build_document(
         meta,
         text,
         chunks,
+        page_problems,
     }
+}
+
+/// The OCR provenance of a chunk on `span`: the mean word confidence over the pages of the
+/// span that OCR read (word-weighted), `None` when none was.
+fn ocr_info(ocr: &[Option<ocr::OcrPage>], span: PageSpan) -> Option<ocr::OcrInfo> {
+    let read = (span.first..=span.last)
+        .filter_map(|p| ocr.get(p.checked_sub(1)? as usize)?.as_ref())
+        .collect::<Vec<_>>();
+    let words: u32 = read.iter().map(|p| p.words).sum();
+    (words > 0).then(|| {
+        let sum: f64 = read.iter().map(|p| p.confidence_sum).sum();
+        ocr::OcrInfo {
+            confidence: ((sum / f64::from(words)) * 100.0).round() as f32 / 100.0,
+        }
+    })
 }
 
 /// Longest first line taken as a title; a longer one is a paragraph.

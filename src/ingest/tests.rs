@@ -172,7 +172,7 @@ proptest::proptest! {
             "p".into(),
             PathBuf::from("p.txt"),
             "h".into(),
-            loader::Loaded { text: text.clone(), body_start: 0, meta: DocMeta::default(), pages: Vec::new() },
+            loader::Loaded::plain(text.clone(), 0, DocMeta::default()),
             ChunkLimits { max_chars: 200, target_chars: 120, overlap_chars: 30 },
         );
         check_invariants(&d, 0);

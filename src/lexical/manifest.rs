@@ -17,7 +17,8 @@ use crate::text::{AnalyzerOptions, Lang};
 /// differently that an index must be rebuilt to be right. 3: law structure (article,
 /// تبصره and بند markers as law sites write them, «مکرر» articles, amendment notes) is
 /// recognized by every loader, so chunks of older indexes carry wrong article numbers.
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: chunks read by OCR from scanned pages store their word confidence (`ocr_confidence`).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// What the commit payload says.
 #[derive(Debug, Serialize, Deserialize)]

@@ -135,6 +135,8 @@ pub struct LexicalHit {
     pub matched_terms: Vec<String>,
     /// Source pages of the chunk (PDFs only), for citations such as "p. 12".
     pub pages: Option<crate::ingest::PageSpan>,
+    /// Set for a chunk read by OCR from a scanned page, with its mean word confidence.
+    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
 }
 
 /// An open index directory.

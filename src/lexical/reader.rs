@@ -250,6 +250,12 @@ impl LexicalIndex {
                 }),
                 _ => None,
             },
+            ocr: doc
+                .get_first(f.ocr_confidence)
+                .and_then(|v| v.as_f64())
+                .map(|c| crate::ingest::ocr::OcrInfo {
+                    confidence: c as f32,
+                }),
         }
     }
 }

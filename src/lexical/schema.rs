@@ -29,6 +29,8 @@ pub struct Fields {
     /// First and last source page of a chunk (PDFs); absent for formats without pages.
     pub page_first: Field,
     pub page_last: Field,
+    /// Mean OCR word confidence (0–1) of a chunk read from a scanned page; absent otherwise.
+    pub ocr_confidence: Field,
 }
 
 impl Fields {
@@ -61,6 +63,7 @@ impl Fields {
             end: b.add_u64_field("end", STORED),
             page_first: b.add_u64_field("page_first", STORED),
             page_last: b.add_u64_field("page_last", STORED),
+            ocr_confidence: b.add_f64_field("ocr_confidence", STORED),
         };
         (b.build(), fields)
     }

@@ -67,6 +67,9 @@ impl IndexSession<'_> {
                 d.add_u64(f.page_first, u64::from(p.first));
                 d.add_u64(f.page_last, u64::from(p.last));
             }
+            if let Some(o) = c.ocr {
+                d.add_f64(f.ocr_confidence, f64::from(o.confidence));
+            }
             self.writer.add_document(d)?;
         }
         self.manifest.documents.insert(

@@ -44,6 +44,10 @@ pub struct HitJson {
     )]
     #[schema(value_type = Option<Object>)]
     pub page: Option<PageSpan>,
+    /// Present when the passage was read by OCR from a scanned page: `{"confidence": 0.91}`,
+    /// the mean Tesseract word confidence (0–1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
     /// Ranks and scores of both retrievers (when asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explain>,
@@ -78,6 +82,7 @@ impl HitJson {
             source: (source == Source::Show).then(|| h.source.clone()),
             matched_terms: h.matched_terms.clone(),
             page: h.pages,
+            ocr: h.ocr,
             explain: explain.cloned(),
         }
     }

@@ -119,6 +119,9 @@ pub struct ChunkJson {
     )]
     #[schema(value_type = Option<Object>)]
     pub page: Option<PageSpan>,
+    /// Present when the passage was read by OCR from a scanned page: `{"confidence": 0.91}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
 }
 
 impl From<LexicalHit> for ChunkJson {
@@ -139,6 +142,7 @@ impl From<LexicalHit> for ChunkJson {
             start: h.start,
             end: h.end,
             page: h.pages,
+            ocr: h.ocr,
         }
     }
 }
@@ -170,6 +174,10 @@ pub struct UploadResponse {
     pub replaced: bool,
     /// Passages embedded for semantic search.
     pub embedded: usize,
+    /// Pages of a PDF left out, each with its reason («page 3: OCR found no text on it»);
+    /// the rest of the file is indexed. Absent when none were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pages_skipped: Vec<String>,
 }
 
 /// What a delete did.

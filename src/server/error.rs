@@ -343,6 +343,16 @@ mod tests {
             (IngestError::FrontMatter("bad".into()).into(), 422, 2),
             (IngestError::Missing(p()).into(), 404, 2),
             (IngestError::NoTextLayer.into(), 422, 2),
+            (
+                IngestError::NoTextRead("page 1: blank".into()).into(),
+                422,
+                2,
+            ),
+            (
+                IngestError::OcrUnavailable("install tesseract-ocr".into()).into(),
+                500,
+                2,
+            ),
             (IngestError::Encrypted.into(), 422, 2),
             (IngestError::Corrupt("xref".into()).into(), 422, 2),
             (

@@ -17,6 +17,7 @@ use super::metrics::Metrics;
 use super::state::EngineCell;
 use crate::engine::{Engine, LoadedModel};
 use crate::indexer::{index_paths_with, remove_documents, Embedding, Silent};
+use crate::ingest::ocr::OcrMode;
 use crate::ingest::{load_document_with, ChunkLimits, Format, FoundFile, IngestLimits};
 use crate::lexical::LexicalIndex;
 
@@ -36,6 +37,8 @@ pub struct Uploaded {
     pub replaced: bool,
     /// Chunks embedded for the semantic side (0 when there is no model).
     pub embedded: usize,
+    /// Pages of a PDF left out, with their reasons (OCR).
+    pub pages_skipped: Vec<String>,
 }
 
 /// What a delete did.
@@ -50,6 +53,7 @@ enum Job {
     Upload {
         name: String,
         bytes: Vec<u8>,
+        ocr: Option<OcrMode>,
         reply: oneshot::Sender<Result<Uploaded, ApiError>>,
     },
     Delete {
@@ -117,10 +121,22 @@ impl WriterHandle {
             .map_err(|_| ApiError::Internal("the index writer stopped".into()))?
     }
 
-    /// Adds (or replaces) an uploaded file and indexes it.
-    pub async fn upload(&self, name: String, bytes: Vec<u8>) -> Result<Uploaded, ApiError> {
+    /// Adds (or replaces) an uploaded file and indexes it; `ocr` overrides the server's
+    /// OCR mode for this file.
+    pub async fn upload(
+        &self,
+        name: String,
+        bytes: Vec<u8>,
+        ocr: Option<OcrMode>,
+    ) -> Result<Uploaded, ApiError> {
         check_upload_name(&name)?;
-        self.send(|reply| Job::Upload { name, bytes, reply }).await
+        self.send(|reply| Job::Upload {
+            name,
+            bytes,
+            ocr,
+            reply,
+        })
+        .await
     }
 
     /// Removes a document; one from the indexed folders needs `Role::Admin`.
@@ -185,8 +201,13 @@ impl Writer {
     fn run(self, mut rx: mpsc::Receiver<Job>, metrics: &Metrics) {
         while let Some(job) = rx.blocking_recv() {
             match job {
-                Job::Upload { name, bytes, reply } => {
-                    let r = catch_panic(|| self.upload(&name, bytes));
+                Job::Upload {
+                    name,
+                    bytes,
+                    ocr,
+                    reply,
+                } => {
+                    let r = catch_panic(|| self.upload(&name, bytes, ocr));
                     metrics.write_done(r.is_ok());
                     let _ = reply.send(r);
                 }
@@ -230,8 +251,17 @@ impl Writer {
         }
     }
 
-    fn upload(&self, name: &str, bytes: Vec<u8>) -> Result<Uploaded, ApiError> {
+    fn upload(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        ocr: Option<OcrMode>,
+    ) -> Result<Uploaded, ApiError> {
         check_upload_name(name)?;
+        let mut limits = self.ingest;
+        if let Some(mode) = ocr {
+            limits.ocr.mode = mode;
+        }
         let path = self.uploads.join(name);
         let doc_id = Path::new(name)
             .with_extension("")
@@ -243,7 +273,7 @@ impl Writer {
             path: path.clone(),
             doc_id: doc_id.clone(),
         };
-        let doc = load_document_with(&file, bytes.clone(), ChunkLimits::default(), &self.ingest)?;
+        let doc = load_document_with(&file, bytes.clone(), ChunkLimits::default(), &limits)?;
         if doc.chunks.is_empty() {
             return Err(ApiError::InvalidInput(
                 "the file cannot be indexed: it has no text".into(),
@@ -286,7 +316,7 @@ impl Writer {
             std::slice::from_ref(&path),
             &mut Silent,
             embedding.as_ref(),
-            &self.ingest,
+            &limits,
         ) {
             Ok(r) => r,
             Err(e) => return Err(restore(ApiError::from(e))),
@@ -323,6 +353,7 @@ impl Writer {
             chunks,
             replaced,
             embedded: report.embedded,
+            pages_skipped: doc.page_problems,
         })
     }
 

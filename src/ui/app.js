@@ -46,6 +46,8 @@ const STRINGS = {
     abstained: "پاسخ در منابع نبود؛ نزدیک‌ترین بخش‌ها در «بیشتر بخوانید» آمده‌اند.",
     openCitation: (n) => `نمایش منبع ${n.toLocaleString("fa")}`,
     page: (p) => `ص. ${p}`,
+    fromScan: "متن از اسکن",
+    ocrConfidence: (p) => `خوانده‌شده با OCR از صفحهٔ اسکن‌شده؛ اطمینان ${p}٪`,
     searchLabel: "چه چیزی را می‌جویید؟",
     searchButton: "جستجو",
     filters: "فیلترها",
@@ -166,6 +168,8 @@ const STRINGS = {
     abstained: "The sources do not answer this; the closest passages are under “See also”.",
     openCitation: (n) => `Show source ${n}`,
     page: (p) => `p. ${p}`,
+    fromScan: "text from a scan",
+    ocrConfidence: (p) => `Read by OCR from a scanned page; confidence ${p}%`,
     searchLabel: "What are you looking for?",
     searchButton: "Search",
     filters: "Filters",
@@ -603,7 +607,7 @@ function renderHit(h) {
       el("button", { type: "button", title: t("open"), onclick: () => openPassage(h.chunk_id) }, ...labelNodes(h.title, h.lang))),
     el("p", { class: "crumb", ...textAttrs(crumb, h.lang) }, ...labelNodes(crumb, h.lang)),
     el("p", { class: "snippet", dir: dirOfLang(h.lang), lang: h.lang }, ...snippet.nodes),
-    el("p", { class: "scores" }, parts.join(" · ")),
+    el("p", { class: "scores" }, parts.join(" · "), h.ocr ? " " : "", ocrMark(h.ocr)),
   );
 }
 
@@ -653,7 +657,7 @@ async function openPassage(chunkId, span) {
     title.replaceChildren(...labelNodes(c.title, c.lang));
     const crumbEl = $("passage-crumb");
     for (const [k, v] of Object.entries(textAttrs(crumb, c.lang))) crumbEl.setAttribute(k, v);
-    crumbEl.replaceChildren(...labelNodes(crumb, c.lang));
+    crumbEl.replaceChildren(...labelNodes(crumb, c.lang), c.ocr ? " " : "", ocrMark(c.ocr));
     const box = $("passage-text");
     box.setAttribute("lang", c.lang);
     box.setAttribute("dir", dirOfLang(c.lang));
@@ -691,6 +695,13 @@ function answerWithMarkers(text, citations, rtl) {
   return frag;
 }
 
+/** The «متن از اسکن» mark of a passage read by OCR (`ocr` in search hits and citations). */
+function ocrMark(ocr) {
+  if (!ocr) return "";
+  const pct = num(Math.round(ocr.confidence * 100));
+  return el("span", { class: "ocr-mark", title: t("ocrConfidence", pct) }, t("fromScan"));
+}
+
 function pageLabel(page) {
   if (page === undefined || page === null) return "";
   return " · " + t("page", Array.isArray(page) ? page.map((p) => num(p)).join("–") : num(page));
@@ -712,6 +723,8 @@ function renderAnswer(a) {
       " ",
       el("bdi", { class: "hint chunk-id", dir: "ltr" }, c.chunk_id),
       pageLabel(c.page),
+      c.ocr ? " " : "",
+      ocrMark(c.ocr),
       el("blockquote", textAttrs(c.quote, a.lang), ...quote.nodes));
   }));
   $("citations-title").hidden = a.citations.length === 0;

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use envkb::answer::features::{heading_like, holds};
 use envkb::answer::{ask, ask_streaming, citation, Answer, AnswerEvent, AskOptions};
 use envkb::engine::Engine;
 use envkb::eval::{read_jsonl, QueryRecord};
@@ -13,6 +14,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use super::util::*;
+
+/// What precedes byte `at` on its line of `text`.
+fn line_start(text: &str, at: usize) -> &str {
+    &text[text[..at].rfind('\n').map_or(0, |i| i + 1)..at]
+}
 
 /// Verifies `a` against the index itself (not the hits the answer was built from).
 fn assert_valid(engine: &Engine, question: &str, a: &Answer) {
@@ -24,6 +30,23 @@ fn assert_valid(engine: &Engine, question: &str, a: &Answer) {
         assert!(a.citations.is_empty() && citation::markers(&a.answer).is_empty());
     } else {
         assert!((1..=3).contains(&a.citations.len()), "{question:?}: {a:#?}");
+    }
+    // Never a heading, a title or a sentence about the document; never one span twice.
+    for (i, c) in a.citations.iter().enumerate() {
+        let hit = engine.index.chunk(&c.chunk_id).unwrap().unwrap();
+        assert!(
+            !heading_like(&c.quote, line_start(&hit.text, c.start), &hit) && !holds(&c.quote).meta,
+            "{question:?} quotes a heading or a meta sentence: {:?}",
+            c.quote
+        );
+        for d in &a.citations[..i] {
+            assert!(
+                d.chunk_id != c.chunk_id || d.end <= c.start || c.end <= d.start,
+                "{question:?} cites one span twice: {:?} and {:?}",
+                d.quote,
+                c.quote
+            );
+        }
     }
     let cited: HashSet<&str> = a.citations.iter().map(|c| c.chunk_id.as_str()).collect();
     assert!(a
@@ -100,6 +123,36 @@ fn every_citation_of_every_bench_question_is_a_real_quote() {
             Ok(())
         })
         .unwrap();
+}
+
+#[test]
+fn a_question_that_names_an_article_quotes_that_article() {
+    let tmp = tempfile::tempdir().unwrap();
+    let laws = fixtures().join("laws");
+    json(
+        tmp.path(),
+        &["--no-model", "index", laws.to_str().unwrap(), "--json"],
+    );
+    let engine = Engine::open(tmp.path(), Err("--no-model".into())).unwrap();
+    let opts = AskOptions::default();
+    for (q, article) in [
+        ("ماده ۷ قانون هوای پاک درباره متخلفان چه می‌گوید؟", "7"),
+        ("طبق ماده ۳ قانون هوای پاک شهرداری‌ها چه تکلیفی دارند؟", "3"),
+        (
+            "ماده ۴ قانون هوای پاک درباره استاندارد مصرف سوخت چه می‌گوید؟",
+            "4",
+        ),
+    ] {
+        let a = ask(&engine, q, &opts).unwrap();
+        assert!(!a.abstained, "{q}: {a:#?}");
+        assert_valid(&engine, q, &a);
+        let hit = engine
+            .index
+            .chunk(&a.citations[0].chunk_id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(hit.article.as_deref(), Some(article), "{q}: {a:#?}");
+    }
 }
 
 #[test]

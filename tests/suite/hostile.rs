@@ -37,7 +37,7 @@ fn indexed_server(serve_args: &[&str]) -> (Workspace, Served) {
 
 /// A PDF file of `objects` (numbered from 1, the first the catalog) with a correct
 /// cross-reference table.
-fn assemble(objects: &[Vec<u8>]) -> Vec<u8> {
+pub fn assemble(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {

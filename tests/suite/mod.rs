@@ -1,5 +1,6 @@
 mod answer;
 mod architecture;
+mod bench_data;
 mod browser;
 mod cli_hybrid;
 mod cli_lexical;
@@ -10,9 +11,10 @@ mod embed;
 mod exercises;
 mod fusion;
 mod generate;
-mod hostile;
+pub mod hostile;
 mod laws;
 mod lookup_first;
+mod ocr;
 mod pdf_fuzz;
 mod pdf_ingest;
 mod serve;

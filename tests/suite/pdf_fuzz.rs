@@ -13,7 +13,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use envkb::ingest::loader::{load, Format};
+use envkb::ingest::loader::{load_with, Format};
+use envkb::ingest::ocr::{OcrMode, OcrOptions};
+use envkb::ingest::IngestLimits;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -34,7 +36,16 @@ fn format_of(name: &str) -> Format {
 fn try_load(format: Format, bytes: &[u8]) -> Result<(), String> {
     let started = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let _ = load(Path::new("input"), format, bytes.to_vec());
+        // The loaders' own parsing is under test; OCR of pages without text (child
+        // processes with their own time limit) has its own tests in `ocr`.
+        let limits = IngestLimits {
+            ocr: OcrOptions {
+                mode: OcrMode::Never,
+                ..OcrOptions::default()
+            },
+            ..IngestLimits::default()
+        };
+        let _ = load_with(Path::new("input"), format, bytes.to_vec(), &limits);
     }));
     if let Err(panic) = outcome {
         let msg = panic

@@ -118,6 +118,7 @@ fn not_found(what: &str, id: &str) -> ApiError {
     post,
     path = "/api/documents",
     tag = "documents",
+    params(("ocr" = Option<String>, Query, description = "Scanned PDF pages: `auto` (default) reads pages without a text layer by OCR, `always` every page, `never` none")),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Indexed", body = UploadResponse),
@@ -134,8 +135,16 @@ fn not_found(what: &str, id: &str) -> ApiError {
 pub async fn upload(
     _: Editor,
     State(state): State<AppState>,
+    params: crate::server::extract::QueryPairs,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<UploadResponse>), ApiError> {
+    params.only(&["ocr"])?;
+    // `?ocr=auto|always|never`: whether scanned PDF pages are read by OCR (auto by default).
+    let ocr = params
+        .one("ocr")?
+        .map(|v| v.parse::<crate::ingest::ocr::OcrMode>())
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
     let mut multipart = multipart.map_err(|_| {
         ApiError::UnsupportedMediaType(
             "send the file as multipart/form-data with a part named \"file\"".into(),
@@ -166,7 +175,7 @@ pub async fn upload(
                 .into(),
         ));
     };
-    let done = state.writer().upload(name, bytes).await?;
+    let done = state.writer().upload(name, bytes, ocr).await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadResponse {
@@ -175,6 +184,7 @@ pub async fn upload(
             chunks: done.chunks,
             replaced: done.replaced,
             embedded: done.embedded,
+            pages_skipped: done.pages_skipped,
         }),
     ))
 }

@@ -254,3 +254,37 @@ async fn bad_uploads_are_refused_and_leave_the_index_as_it_was() {
     // And the server still answers.
     assert_eq!(s.get("/healthz", None).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn scanned_uploads_are_read_by_ocr_unless_the_upload_says_never() {
+    let s = server(Options::default());
+    let scan = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/scans/en-rule-150-noisy.pdf"),
+    )
+    .unwrap();
+    s.upload_to(
+        "/api/documents?ocr=sometimes",
+        Some(EDITOR),
+        "rule.pdf",
+        &scan,
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "bad_request");
+    s.upload_to("/api/documents?ocr=never", Some(EDITOR), "rule.pdf", &scan)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let r = s
+        .upload_to("/api/documents?ocr=auto", Some(EDITOR), "rule.pdf", &scan)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let v = r.json();
+    assert!(v["chunks"].as_u64().unwrap() > 0, "{v}");
+    assert!(v.get("pages_skipped").is_none(), "{v}");
+    assert!(s.committed().1.contains(&"rule".to_string()));
+}

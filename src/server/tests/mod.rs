@@ -168,6 +168,11 @@ impl Server {
     }
 
     async fn upload(&self, key: Option<&str>, name: &str, bytes: &[u8]) -> Reply {
+        self.upload_to("/api/documents", key, name, bytes).await
+    }
+
+    /// An upload to `target` (the route with a query string).
+    async fn upload_to(&self, target: &str, key: Option<&str>, name: &str, bytes: &[u8]) -> Reply {
         let mut body = Vec::new();
         body.extend_from_slice(
             format!(
@@ -177,7 +182,7 @@ impl Server {
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(b"\r\n--XBOUNDARYX--\r\n");
-        let mut b = Request::post("/api/documents").header(
+        let mut b = Request::post(target).header(
             header::CONTENT_TYPE,
             "multipart/form-data; boundary=XBOUNDARYX",
         );

@@ -1,0 +1,190 @@
+//! The evidence scorer: a logistic model over [`super::features`] that gives each candidate
+//! sentence the probability that it holds the answer, fitted on training questions.
+//!
+//! Owns the model's arithmetic, its fitting (full-batch gradient descent with an L2 penalty,
+//! small enough to run in seconds on tens of thousands of sentences) and the committed
+//! weights in `scorer.json`, which carry the abstention threshold fitted with them and the
+//! command that produced them (`examples/fit_evidence.rs`; docs/BENCHMARKS.md). A file
+//! whose feature names differ from [`FEATURE_NAMES`] is refused by the tests, so the
+//! weights cannot silently drift from the features.
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::features::{FEATURE_NAMES, N_FEATURES};
+
+/// A fitted scorer as stored in `scorer.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scorer {
+    /// What the weights were fitted on and with which command.
+    pub fitted_on: String,
+    /// Feature names in weight order; equal to [`FEATURE_NAMES`].
+    pub features: Vec<String>,
+    pub weights: Vec<f32>,
+    pub bias: f32,
+    /// Probability of the best sentence below which an answer abstains.
+    pub threshold: f32,
+}
+
+static SHIPPED: LazyLock<Scorer> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("scorer.json"))
+        .expect("scorer.json is checked by the tests of this module")
+});
+
+impl Scorer {
+    /// The weights shipped with envkb.
+    pub fn shipped() -> &'static Scorer {
+        &SHIPPED
+    }
+
+    /// The linear part w·x + b.
+    pub fn logit(&self, x: &[f32; N_FEATURES]) -> f32 {
+        self.bias + self.weights.iter().zip(x).map(|(w, v)| w * v).sum::<f32>()
+    }
+
+    /// Probability that the sentence with features `x` holds the answer.
+    pub fn probability(&self, x: &[f32; N_FEATURES]) -> f32 {
+        sigmoid(self.logit(x))
+    }
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// One training example: a candidate's features and whether it holds a gold answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Example {
+    pub x: [f32; N_FEATURES],
+    pub label: bool,
+}
+
+/// How to fit.
+#[derive(Debug, Clone, Copy)]
+pub struct FitOptions {
+    /// L2 penalty on the weights (not the bias), per example.
+    pub l2: f32,
+    pub epochs: usize,
+    pub learning_rate: f32,
+    /// Weight of positive examples relative to negatives (answers are rare among sentences).
+    pub positive_weight: f32,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            l2: 1e-3,
+            epochs: 800,
+            learning_rate: 0.05,
+            positive_weight: 1.0,
+        }
+    }
+}
+
+/// Fits a logistic model to `examples` by full-batch Adam; deterministic (starts at zero).
+pub fn fit(examples: &[Example], opts: &FitOptions) -> (Vec<f32>, f32) {
+    let n = examples.len().max(1) as f32;
+    let mut w = [0f32; N_FEATURES];
+    let mut b = 0f32;
+    let (mut m, mut v) = ([0f32; N_FEATURES + 1], [0f32; N_FEATURES + 1]);
+    let (beta1, beta2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    for t in 1..=opts.epochs {
+        let mut g = [0f32; N_FEATURES + 1];
+        for e in examples {
+            let z = b + w.iter().zip(&e.x).map(|(w, x)| w * x).sum::<f32>();
+            let y = if e.label { 1.0 } else { 0.0 };
+            let weight = if e.label { opts.positive_weight } else { 1.0 };
+            let err = (sigmoid(z) - y) * weight;
+            for (gi, xi) in g.iter_mut().zip(&e.x) {
+                *gi += err * xi;
+            }
+            g[N_FEATURES] += err;
+        }
+        for (i, gi) in g.iter_mut().enumerate() {
+            *gi /= n;
+            if i < N_FEATURES {
+                *gi += opts.l2 * w[i];
+            }
+        }
+        for i in 0..=N_FEATURES {
+            m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+            v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
+            let mh = m[i] / (1.0 - beta1.powi(t as i32));
+            let vh = v[i] / (1.0 - beta2.powi(t as i32));
+            let step = opts.learning_rate * mh / (vh.sqrt() + eps);
+            if i < N_FEATURES {
+                w[i] -= step;
+            } else {
+                b -= step;
+            }
+        }
+    }
+    (w.to_vec(), b)
+}
+
+/// Mean log-loss of `scorer` on `examples` (for reporting a fit).
+pub fn log_loss(scorer: &Scorer, examples: &[Example]) -> f32 {
+    let n = examples.len().max(1) as f32;
+    examples
+        .iter()
+        .map(|e| {
+            let p = scorer.probability(&e.x).clamp(1e-6, 1.0 - 1e-6);
+            if e.label {
+                -p.ln()
+            } else {
+                -(1.0 - p).ln()
+            }
+        })
+        .sum::<f32>()
+        / n
+}
+
+/// A scorer from fitted weights, named in [`FEATURE_NAMES`] order.
+pub fn scorer_from(weights: Vec<f32>, bias: f32, threshold: f32, fitted_on: &str) -> Scorer {
+    Scorer {
+        fitted_on: fitted_on.to_string(),
+        features: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
+        weights,
+        bias,
+        threshold,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_weights_follow_the_features() {
+        let s = Scorer::shipped();
+        assert_eq!(s.features, FEATURE_NAMES.to_vec());
+        assert_eq!(s.weights.len(), N_FEATURES);
+        assert!(s.weights.iter().all(|w| w.is_finite()) && s.bias.is_finite());
+        assert!(s.threshold > 0.0 && s.threshold < 1.0);
+    }
+
+    #[test]
+    fn fitting_finds_the_feature_that_decides() {
+        // Label = feature 0 above 0.5; feature 1 is noise.
+        let mut examples = Vec::new();
+        for i in 0..400 {
+            let mut x = [0f32; N_FEATURES];
+            x[0] = (i % 20) as f32 / 20.0;
+            x[1] = ((i * 7) % 13) as f32 / 13.0;
+            examples.push(Example {
+                x,
+                label: x[0] > 0.5,
+            });
+        }
+        let (w, b) = fit(&examples, &FitOptions::default());
+        assert!(w[0] > 3.0 * w[1].abs(), "{w:?}");
+        let s = scorer_from(w, b, 0.5, "test");
+        let correct = examples
+            .iter()
+            .filter(|e| (s.probability(&e.x) > 0.5) == e.label)
+            .count();
+        assert!(correct >= 380, "{correct}");
+        assert!(log_loss(&s, &examples) < 0.4);
+    }
+}
