@@ -193,8 +193,8 @@ pub fn write_outputs(
     let shipped = &*adaptive::RULE;
     let keep: Vec<&str> = shipped.not_fitted.keys().map(String::as_str).collect();
     // The start, whose group scores are the floors: every question at the fixed weight.
-    let share = (base.semantic_weight() - shipped.min_weight)
-        / (shipped.max_weight - shipped.min_weight);
+    let share =
+        (base.semantic_weight() - shipped.min_weight) / (shipped.max_weight - shipped.min_weight);
     let fixed = adaptive::Rule {
         intercept: (share / (1.0 - share)).ln(),
         coefficients: shipped

@@ -497,7 +497,10 @@ pub fn spread(weights: &[f32]) -> Option<WeightSpread> {
         return None;
     }
     let round = |x: f64, d: f64| (x * d).round() / d;
-    let mut w: Vec<f64> = weights.iter().map(|&x| round(f64::from(x), 100.0)).collect();
+    let mut w: Vec<f64> = weights
+        .iter()
+        .map(|&x| round(f64::from(x), 100.0))
+        .collect();
     w.sort_by(f64::total_cmp);
     let at = |q: f64| w[((w.len() - 1) as f64 * q).round() as usize];
     let mut histogram: Vec<(f64, usize)> = Vec::new();
