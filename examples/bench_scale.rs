@@ -307,7 +307,13 @@ fn build(
             );
         }
     }
-    session.commit_with(|dir, generation| store.write(dir, generation).map(Some))?;
+    // Search only: no sentence vectors (an answer on this index embeds its sentences).
+    session.commit_with(|dir, generation| {
+        Ok(envkb::lexical::Companions {
+            vectors: Some(store.write(dir, generation)?),
+            sentences: None,
+        })
+    })?;
     Ok(())
 }
 

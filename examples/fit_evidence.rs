@@ -11,8 +11,9 @@
 //! Examples are the quotable candidate sentences (headings and sentences about the document
 //! are never quoted, so they are not learned from); a candidate is positive when it holds a
 //! gold answer string. Candidates of unanswerable questions are all negatives. The
-//! threshold is the lowest probability at which the training unanswerable questions get at
-//! most `--max-false` false answers; the curve is printed to stderr.
+//! threshold is the lowest probability at which each unanswerable training set gets at most
+//! `--max-false` false answers, capped where more than `--max-abstain` of the answerable
+//! questions would abstain; the curve is printed to stderr.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -69,7 +70,11 @@ fn read(path: &str, answerable: bool) -> Vec<Question> {
 fn main() {
     let mut answerable = Vec::new();
     let mut unanswerable = Vec::new();
+    // Which unanswerable set each question came from: the threshold must hold on each.
+    let mut unanswerable_set: Vec<usize> = Vec::new();
+    let mut sets = 0;
     let mut max_false = 0.05f32;
+    let mut max_abstain = 0.10f32;
     let mut l2 = 1e-3f32;
     let mut into: Option<bool> = None;
     let mut args = std::env::args().skip(1);
@@ -80,6 +85,9 @@ fn main() {
             "--unanswerable" => into = Some(false),
             "--max-false" => {
                 max_false = args.next().and_then(|v| v.parse().ok()).expect("a number")
+            }
+            "--max-abstain" => {
+                max_abstain = args.next().and_then(|v| v.parse().ok()).expect("a number")
             }
             "--l2" => l2 = args.next().and_then(|v| v.parse().ok()).expect("a number"),
             path => {
@@ -92,7 +100,9 @@ fn main() {
                 if is_answerable {
                     answerable.extend(qs);
                 } else {
+                    unanswerable_set.extend(std::iter::repeat_n(sets, qs.len()));
                     unanswerable.extend(qs);
+                    sets += 1;
                 }
             }
         }
@@ -130,12 +140,24 @@ fn main() {
     let share = |n: usize, d: usize| n as f32 / d.max(1) as f32;
     eprintln!("threshold  top_hit  abstained(answerable)  false_answers(unanswerable)");
     let mut chosen = None;
+    let mut highest_allowed = 0f32;
     for i in 0..=100 {
         let t = i as f32 / 100.0;
         let hit = tops_a.iter().filter(|(p, h)| *h && *p >= t).count();
         let abst = tops_a.iter().filter(|(p, _)| *p < t).count();
         let fa = tops_u.iter().filter(|(p, _)| *p >= t).count();
         let fa_rate = share(fa, tops_u.len());
+        let worst_set = (0..sets)
+            .map(|s| {
+                let of_set: Vec<&(f32, bool)> = tops_u
+                    .iter()
+                    .zip(&unanswerable_set)
+                    .filter(|(_, set)| **set == s)
+                    .map(|(top, _)| top)
+                    .collect();
+                share(of_set.iter().filter(|(p, _)| *p >= t).count(), of_set.len())
+            })
+            .fold(0f32, f32::max);
         if i % 5 == 0 {
             eprintln!(
                 "{t:9.2}  {:7.3}  {:21.3}  {:27.3}",
@@ -144,14 +166,19 @@ fn main() {
                 fa_rate
             );
         }
-        if chosen.is_none() && fa_rate <= max_false {
+        if share(abst, tops_a.len()) <= max_abstain {
+            highest_allowed = t;
+        }
+        if chosen.is_none() && worst_set <= max_false {
             chosen = Some(t);
         }
     }
-    scorer.threshold = chosen.unwrap_or(0.5).max(0.01);
+    // The lowest threshold that keeps false answers down on every unanswerable set, unless
+    // that would abstain on more than `max_abstain` of the answerable questions.
+    scorer.threshold = chosen.unwrap_or(1.0).min(highest_allowed).max(0.01);
     let sets: Vec<String> = names.iter().map(|(n, q)| format!("{n} ({q})")).collect();
     scorer.fitted_on = format!(
-        "examples/fit_evidence.rs on {}; threshold: at most {max_false} false answers on the unanswerable sets",
+        "examples/fit_evidence.rs on {}; threshold: at most {max_false} false answers on each unanswerable set, abstaining on at most {max_abstain} of the answerable",
         sets.join(", ")
     );
     eprintln!("threshold {:.2}", scorer.threshold);

@@ -13,6 +13,8 @@ local queries = {
   "آلودگی هوا در شهرهای صنعتی",
 }
 local modes = { "hybrid", "hybrid", "semantic", "lexical" }
+-- One request in ASK_EVERY is an answer (4 by default; 1: answers only).
+local ask_every = tonumber(os.getenv("ASK_EVERY") or "") or 4
 local questions = {
   "وظایف سازمان حفاظت محیط زیست در ماده ۶ چیست؟",
   "What does ISO 14001 require for environmental aspects?",
@@ -37,8 +39,8 @@ end
 
 function request()
   n = n + 1
-  if n % 4 == 0 then
-    local q = questions[((n / 4) % #questions) + 1]
+  if n % ask_every == 0 then
+    local q = questions[((n / ask_every) % #questions) + 1]
     return wrk.format("POST", "/api/ask", { ["Content-Type"] = "application/json" },
       '{"question": "' .. q .. '"}')
   end

@@ -7,6 +7,8 @@
 #   LIMIT=2 DURATION=10s bash scripts/loadtest.sh
 #   BIN=target/debug/envkb CORPUS=tests/fixtures/kb NO_MODEL=1 LIMIT=2 DURATION=5s bash scripts/loadtest.sh
 #                                       # a quick smoke run: debug build, lexical only
+#   BIN=OTHER/envkb INDEX=target/other-index bash scripts/loadtest.sh
+#                                       # another binary with its own index (formats differ)
 #
 # Not part of `cargo test`: by default it builds the release binary and indexes corpus/ with
 # the model.
@@ -24,7 +26,7 @@ model=()
 if [ -n "${NO_MODEL:-}" ]; then model=(--no-model); else bash models/fetch.sh; fi
 if [ -z "${BIN:-}" ]; then cargo build --release --quiet; fi
 bin="${BIN:-target/release/envkb}"
-index="target/loadtest-index${NO_MODEL:+-lexical}"
+index="${INDEX:-target/loadtest-index${NO_MODEL:+-lexical}}"
 "$bin" "${model[@]}" --index "$index" index "$CORPUS" >/dev/null
 
 out="$(mktemp)"

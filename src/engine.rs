@@ -5,12 +5,12 @@
 //! another model leave a lexical-only engine with the reason recorded for the warning.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::embed::{EmbedError, Encoder, ModelSource};
 use crate::lexical::{LexicalError, LexicalIndex};
 use crate::search::{HybridConfig, Retriever, Semantic};
-use crate::vector::{VectorError, VectorStore};
+use crate::vector::{SentenceStore, VectorError, VectorStore};
 
 /// A loaded encoder and the identity recorded with the vectors it makes.
 pub struct LoadedModel {
@@ -86,6 +86,31 @@ pub fn vectors_damaged(engine: &Engine) -> bool {
     }
 }
 
+/// The sentence vectors of an engine's index, opened on first use: a search never reads
+/// them, an answer maps the file once per engine (per process for the CLI, per index
+/// generation for the server).
+#[derive(Debug, Default)]
+pub struct SentenceSlot(OnceLock<Option<SentenceStore>>);
+
+/// The index's sentence vectors when they exist and were made by `model`. A file that
+/// cannot be opened is logged and left out: answers then embed their sentences themselves.
+fn open_sentences(index: &LexicalIndex, model: Option<&LoadedModel>) -> Option<SentenceStore> {
+    let m = index.manifest();
+    let (Some(name), Some(model)) = (&m.sentences, model) else {
+        return None;
+    };
+    if m.model.as_deref() != Some(model.model_id.as_str()) {
+        return None;
+    }
+    match SentenceStore::open(index.dir(), name) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!("sentence vectors not used ({e}); answers embed their sentences");
+            None
+        }
+    }
+}
+
 /// An index opened for searching, with its semantic side when it can run.
 pub struct Engine {
     pub index: LexicalIndex,
@@ -96,6 +121,8 @@ pub struct Engine {
     /// Why the semantic side is missing, for the fallback warning.
     pub semantic_unavailable: Option<String>,
     pub config: HybridConfig,
+    /// The evidence sentences' vectors (see [`Engine::sentence_vectors`]).
+    pub sentences: SentenceSlot,
 }
 
 impl Engine {
@@ -137,7 +164,17 @@ impl Engine {
             vectors,
             semantic_unavailable: why,
             config: HybridConfig::default(),
+            sentences: SentenceSlot::default(),
         }
+    }
+
+    /// The stored vectors of the index's evidence sentences, when the index has them for
+    /// the loaded model; opened (mapped and checksummed) on the first call.
+    pub fn sentence_vectors(&self) -> Option<&SentenceStore> {
+        self.sentences
+            .0
+            .get_or_init(|| open_sentences(&self.index, self.model.as_deref()))
+            .as_ref()
     }
 
     /// Opens the index at `dir` again (after a write) with this engine's model, so the new

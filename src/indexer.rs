@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::answer::sentence_vectors::chunk_sentence_inputs;
 use crate::embed::Encoder;
 use crate::ingest::{
     find_files, load_document_with_progress, ChunkLimits, Document, FoundFile, IngestError,
     IngestLimits, Skipped,
 };
-use crate::lexical::{LexicalHit, LexicalIndex};
+use crate::lexical::{Companions, LexicalHit, LexicalIndex};
 use crate::text::{normalize_for_embedding, Lang};
-use crate::vector::{ChunkMeta, VectorStore};
+use crate::vector::{sentence_key, ChunkMeta, SentenceSet, SentenceStore, VectorStore};
 use crate::Result;
 
 /// The encoder to embed chunks with, and a name for it recorded in the manifest.
@@ -110,6 +111,11 @@ pub struct IndexReport {
     pub embeddings_reused: usize,
     /// Chunks with a vector after the run (0 when the index has no semantic side).
     pub vectors: usize,
+    /// Evidence sentences embedded in this run, those of indexed documents whose vector
+    /// was already stored, and the distinct sentences with a vector after the run.
+    pub sentences_embedded: usize,
+    pub sentence_vectors_reused: usize,
+    pub sentence_vectors: usize,
     pub warnings: Vec<String>,
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
@@ -127,6 +133,8 @@ pub trait Progress {
     fn ocr_page(&mut self, _path: &Path, _done: usize, _total: usize) {}
     fn embedding(&mut self, _total_chunks: usize) {}
     fn embedded(&mut self, _chunks: usize) {}
+    /// Sentence embedding starts (after the chunks); `embedded` then counts sentences.
+    fn embedding_sentences(&mut self, _total_sentences: usize) {}
     fn finish(&mut self) {}
 }
 
@@ -173,6 +181,9 @@ pub fn index_paths_with(
     // documents whose chunks still lack vectors (an index first built without the model).
     let mut store: Option<VectorStore> = None;
     let mut backlog: Vec<Pending> = Vec::new();
+    // Likewise for the evidence sentences: the committed set, and documents lacking theirs.
+    let mut sentences: Option<SentenceSet> = None;
+    let mut sentence_backlog: Vec<(String, Vec<String>)> = Vec::new();
     if let Some(e) = embedding {
         let m = index.manifest();
         let committed = match (&m.vectors, &m.model) {
@@ -182,22 +193,32 @@ pub fn index_paths_with(
             _ => None,
         };
         let s = committed.unwrap_or_else(|| VectorStore::new(e.encoder.dim()));
+        let set = committed_sentences(index, e, &mut report.warnings);
         let lacking: Vec<String> = m
             .documents
             .keys()
-            .filter(|id| s.row_of(&crate::ingest::chunk_id(id, 0)).is_none())
+            .filter(|id| s.row_of(&crate::ingest::chunk_id(id, 0)).is_none() || !set.has_doc(id))
             .cloned()
             .collect();
         for id in lacking {
-            backlog.extend(index.document_chunks(&id)?.iter().map(pending_from_hit));
+            let hits = index.document_chunks(&id)?;
+            if s.row_of(&crate::ingest::chunk_id(&id, 0)).is_none() {
+                backlog.extend(hits.iter().map(pending_from_hit));
+            }
+            if !set.has_doc(&id) {
+                let inputs = hits.iter().flat_map(|h| chunk_sentence_inputs(&h.text));
+                sentence_backlog.push((id, inputs.collect()));
+            }
         }
         store = Some(s);
+        sentences = Some(set);
     } else if index.manifest().vectors.is_some() {
         report.warnings.push(
             "no model files: this index loses its semantic side; run models/fetch.sh and index again to rebuild it".into(),
         );
     }
     let mut to_embed: Vec<Pending> = Vec::new();
+    let mut new_sentences: Vec<(String, Vec<String>)> = Vec::new();
     let mut session = index.begin()?;
     let mut seen_paths: HashSet<PathBuf> = HashSet::new();
     let mut ids_this_run: HashSet<String> = HashSet::new();
@@ -224,6 +245,11 @@ pub fn index_paths_with(
                 report.chunks_written += doc.chunks.len();
                 if store.is_some() {
                     to_embed.extend(pending_from_document(&doc));
+                    let inputs = doc
+                        .chunks
+                        .iter()
+                        .flat_map(|c| chunk_sentence_inputs(&c.text));
+                    new_sentences.push((doc.id.clone(), inputs.collect()));
                 }
             }
             Ok(None) => report.unchanged += 1,
@@ -262,7 +288,7 @@ pub fn index_paths_with(
     }
     // Vectors: drop those of documents that changed or left, reuse what the cache has,
     // embed the rest, and commit them with the index.
-    if let (Some(store), Some(e)) = (store.as_mut(), embedding) {
+    if let (Some(store), Some(set), Some(e)) = (store.as_mut(), sentences.as_mut(), embedding) {
         let live = &session.manifest().documents;
         let stale: HashSet<String> = store
             .chunk_ids()
@@ -285,16 +311,36 @@ pub fn index_paths_with(
         report.embedded = embedded;
         report.embeddings_reused = reused;
         report.vectors = store.len();
-        session.set_model(Some(e.model_id.clone()));
-        let store = &*store;
-        session.commit_with(|dir, generation| store.write(dir, generation).map(Some))?;
-        if let Some(name) = &index.manifest().vectors {
-            VectorStore::remove_others(index.dir(), name);
+        // Sentences: documents that left lose theirs, documents (re)indexed in this run
+        // replace theirs; only sentences with no stored vector are embedded.
+        let gone: Vec<String> = set
+            .doc_ids()
+            .filter(|d| !live.contains_key(*d))
+            .map(str::to_string)
+            .collect();
+        for d in &gone {
+            set.remove_doc(d);
         }
+        let fresh_docs: HashSet<String> = new_sentences.iter().map(|(d, _)| d.clone()).collect();
+        sentence_backlog.retain(|(d, _)| live.contains_key(d) && !fresh_docs.contains(d));
+        new_sentences.extend(sentence_backlog);
+        let (embedded, reused) = embed_sentences(set, new_sentences, e.encoder, progress)?;
+        report.sentences_embedded = embedded;
+        report.sentence_vectors_reused = reused;
+        report.sentence_vectors = set.len();
+        session.set_model(Some(e.model_id.clone()));
+        let (store, set) = (&*store, &*set);
+        session.commit_with(|dir, generation| {
+            Ok(Companions {
+                vectors: Some(store.write(dir, generation)?),
+                sentences: Some(set.write(dir, generation)?),
+            })
+        })?;
+        remove_other_companions(index);
     } else {
         session.set_model(None);
         session.commit()?;
-        VectorStore::remove_others(index.dir(), "");
+        remove_other_companions(index);
     }
     progress.finish();
     report.documents = index.manifest().documents.len();
@@ -315,9 +361,17 @@ pub fn remove_documents(index: &mut LexicalIndex, ids: &[String]) -> Result<Vec<
     if present.is_empty() {
         return Ok(present);
     }
-    // The committed vectors lose the same documents' rows in the same commit.
+    // The committed vectors lose the same documents' rows in the same commit, and the
+    // sentence vectors the same documents' sentences.
     let mut store = match &index.manifest().vectors {
         Some(name) => Some(VectorStore::read(index.dir(), name)?),
+        None => None,
+    };
+    let mut sentences = match &index.manifest().sentences {
+        Some(name) => Some(SentenceSet::from_store(SentenceStore::open(
+            index.dir(),
+            name,
+        )?)?),
         None => None,
     };
     let mut session = index.begin()?;
@@ -326,17 +380,58 @@ pub fn remove_documents(index: &mut LexicalIndex, ids: &[String]) -> Result<Vec<
         if let Some(s) = store.as_mut() {
             s.remove_doc(id);
         }
+        if let Some(s) = sentences.as_mut() {
+            s.remove_doc(id);
+        }
     }
-    match &store {
-        Some(s) => {
-            session.commit_with(|dir, generation| s.write(dir, generation).map(Some))?;
-            if let Some(name) = &index.manifest().vectors {
-                VectorStore::remove_others(index.dir(), name);
+    session.commit_with(|dir, generation| {
+        Ok(Companions {
+            vectors: store
+                .as_ref()
+                .map(|s| s.write(dir, generation))
+                .transpose()?,
+            sentences: sentences
+                .as_ref()
+                .map(|s| s.write(dir, generation))
+                .transpose()?,
+        })
+    })?;
+    remove_other_companions(index);
+    Ok(present)
+}
+
+/// The committed sentence vectors when the model made them, as the set to change; a file
+/// that cannot be read is replaced (every sentence is embedded again) with a warning,
+/// since it holds nothing the index cannot make again.
+fn committed_sentences(
+    index: &LexicalIndex,
+    e: &Embedding<'_>,
+    warnings: &mut Vec<String>,
+) -> SentenceSet {
+    let fresh = || SentenceSet::new(e.encoder.dim());
+    let m = index.manifest();
+    match (&m.sentences, &m.model) {
+        (Some(name), Some(model)) if *model == e.model_id => {
+            match SentenceStore::open(index.dir(), name).and_then(SentenceSet::from_store) {
+                Ok(set) if set.dim() == e.encoder.dim() => set,
+                Ok(_) => fresh(),
+                Err(err) => {
+                    warnings.push(format!(
+                        "the sentence vectors cannot be reused ({err}); every sentence is embedded again"
+                    ));
+                    fresh()
+                }
             }
         }
-        None => session.commit()?,
+        _ => fresh(),
     }
-    Ok(present)
+}
+
+/// Removes vector and sentence files the committed manifest does not name.
+fn remove_other_companions(index: &LexicalIndex) {
+    let m = index.manifest();
+    VectorStore::remove_others(index.dir(), m.vectors.as_deref().unwrap_or(""));
+    SentenceStore::remove_others(index.dir(), m.sentences.as_deref().unwrap_or(""));
 }
 
 /// Indexes one file: `Ok(Some(document))` when written, `Ok(None)` when unchanged,
@@ -422,6 +517,45 @@ fn embed_into(
         progress.embedded(batch.len());
     }
     Ok((embedded, reused))
+}
+
+/// Sentences embedded per call to the encoder (it batches them further by length).
+const SENTENCE_BATCH: usize = 32;
+
+/// Records each document's sentences in `set` and embeds those without a stored vector
+/// (each distinct text once). Returns (embedded, reused).
+fn embed_sentences(
+    set: &mut SentenceSet,
+    docs: Vec<(String, Vec<String>)>,
+    encoder: &Encoder,
+    progress: &mut dyn Progress,
+) -> Result<(usize, usize)> {
+    let mut fresh: Vec<(crate::vector::SentenceKey, String)> = Vec::new();
+    let mut queued = HashSet::new();
+    let mut reused = 0;
+    for (doc_id, inputs) in docs {
+        let mut keys = Vec::with_capacity(inputs.len());
+        for text in inputs {
+            let key = sentence_key(&text);
+            keys.push(key);
+            if set.has_vector(&key) {
+                reused += 1;
+            } else if queued.insert(key) {
+                fresh.push((key, text));
+            }
+        }
+        set.set_doc(&doc_id, keys);
+    }
+    progress.embedding_sentences(fresh.len());
+    fresh.sort_by_key(|(_, t)| t.len());
+    for batch in fresh.chunks(SENTENCE_BATCH) {
+        let texts: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
+        for ((key, _), v) in batch.iter().zip(encoder.embed_passages(&texts)?) {
+            set.insert(*key, v)?;
+        }
+        progress.embedded(batch.len());
+    }
+    Ok((fresh.len(), reused))
 }
 
 /// Embeds every chunk of `docs` into a new store (for temporary indexes such as `eval`'s).

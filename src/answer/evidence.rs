@@ -134,44 +134,79 @@ pub fn overlap(analyzer: &Analyzer, terms: &HashSet<String>, text: &str) -> f32 
     terms.iter().filter(|t| found.contains(*t)).count() as f32 / terms.len() as f32
 }
 
+/// One sentence of a chunk's stored text, as an answer may quote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    /// Byte span in the chunk's stored text.
+    pub start: usize,
+    pub end: usize,
+    /// The sentence as shown in an answer: whitespace collapsed, footnote marks removed.
+    pub display: String,
+    /// A long sentence was cut here and goes on in the next piece.
+    pub continues: bool,
+}
+
+/// Every sentence of one chunk text that can be evidence, in text order: sentence spans,
+/// long ones cut, markup stripped, headings and labels (under [`MIN_WORDS`] words) left out.
+/// The one splitter of the crate: the indexer embeds exactly these sentences, so an answer
+/// finds a stored vector for every candidate.
+pub fn chunk_sentences(text: &str) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    for (s, e) in sentence_spans(text) {
+        let pieces = split_long(text, s, e);
+        let last = pieces.len().saturating_sub(1);
+        for (i, (s, e)) in pieces.into_iter().enumerate() {
+            let Some((s, e)) = strip_markup(text, s, e) else {
+                continue;
+            };
+            let display = display_form(&text[s..e]);
+            if word_set(&display).len() < MIN_WORDS {
+                continue;
+            }
+            out.push(Sentence {
+                start: s,
+                end: e,
+                display,
+                continues: i < last,
+            });
+        }
+    }
+    out
+}
+
 /// Candidate sentences of `passages` (stored chunk texts, best first), up to
 /// [`MAX_CANDIDATES`], duplicates (the same words as an earlier candidate) dropped.
 pub fn candidates(passages: &[&str]) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut seen: Vec<HashSet<String>> = Vec::new();
     for (p, text) in passages.iter().enumerate() {
-        for (s, e) in sentence_spans(text) {
-            let pieces = split_long(text, s, e);
-            let last = pieces.len().saturating_sub(1);
-            for (i, (s, e)) in pieces.into_iter().enumerate() {
-                let Some((s, e)) = strip_markup(text, s, e) else {
-                    continue;
-                };
-                let display = display_form(&text[s..e]);
-                let words = word_set(&display);
-                if words.len() < MIN_WORDS {
-                    continue;
-                }
-                if seen.iter().any(|w| jaccard(w, &words) > DUPLICATE_JACCARD) {
-                    continue;
-                }
-                seen.push(words);
-                out.push(Candidate {
-                    passage: p,
-                    start: s,
-                    end: e,
-                    display,
-                    lexical: 0.0,
-                    semantic: None,
-                    score: 0.0,
-                    continues: i < last,
-                    unquotable: false,
-                    in_named_unit: None,
-                    features: [0.0; N_FEATURES],
-                });
-                if out.len() == MAX_CANDIDATES {
-                    return out;
-                }
+        for Sentence {
+            start,
+            end,
+            display,
+            continues,
+        } in chunk_sentences(text)
+        {
+            let words = word_set(&display);
+            if seen.iter().any(|w| jaccard(w, &words) > DUPLICATE_JACCARD) {
+                continue;
+            }
+            seen.push(words);
+            out.push(Candidate {
+                passage: p,
+                start,
+                end,
+                display,
+                lexical: 0.0,
+                semantic: None,
+                score: 0.0,
+                continues,
+                unquotable: false,
+                in_named_unit: None,
+                features: [0.0; N_FEATURES],
+            });
+            if out.len() == MAX_CANDIDATES {
+                return out;
             }
         }
     }

@@ -21,6 +21,7 @@ pub mod generate;
 pub mod llm;
 pub mod question;
 pub mod scorer;
+pub mod sentence_vectors;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -266,6 +267,9 @@ pub struct Evidence {
     /// Whether sentences were scored by the model (else by word overlap only).
     pub scored_by_model: bool,
     pub warning: Option<String>,
+    /// Candidate sentences the encoder ran on for this question (0 when the index stores
+    /// every candidate's vector).
+    pub sentences_embedded: usize,
 }
 
 impl Evidence {
@@ -292,14 +296,16 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
     // vectors (indexed with --no-model, served with the model) has none, so the passages
     // are embedded here instead of scoring every one as unrelated.
     let mut passage_sims: Option<Vec<f32>> = None;
+    let mut sentences_embedded = 0;
     let semantic = match (encoder, candidates.is_empty()) {
         (Some(enc), false) => {
             let q = enc.embed_queries(&[normalize_for_embedding(question)])?;
-            let sentences: Vec<String> = candidates
-                .iter()
-                .map(|c| normalize_for_embedding(&c.display))
-                .collect();
-            let v = enc.embed_passages(&sentences)?;
+            // Stored at index time; only sentences the store lacks are embedded here.
+            let displays: Vec<&str> = candidates.iter().map(|c| c.display.as_str()).collect();
+            let found =
+                sentence_vectors::sentence_vectors(engine.sentence_vectors(), enc, &displays)?;
+            sentences_embedded = found.embedded;
+            let v = found.vectors;
             if engine.vectors.is_none() {
                 let passages: Vec<String> = retrieved
                     .hits
@@ -328,6 +334,7 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
         candidates: Vec::new(),
         scored_by_model: encoder.is_some(),
         warning,
+        sentences_embedded,
     };
     evidence::measure(&mut candidates, analyzer, &terms, semantic.as_deref());
     let passage_sims = passage_sims.unwrap_or_else(|| ev.passage_similarities());

@@ -83,20 +83,48 @@ impl Default for FitOptions {
 }
 
 /// Fits a logistic model to `examples` by full-batch Adam; deterministic (starts at zero).
+/// Features are standardized for the fit (e5 cosines vary over a few hundredths, indicators
+/// over 0..1) and the weights converted back, so they apply to the raw features.
 pub fn fit(examples: &[Example], opts: &FitOptions) -> (Vec<f32>, f32) {
     let n = examples.len().max(1) as f32;
+    let mut mean = [0f32; N_FEATURES];
+    let mut std = [0f32; N_FEATURES];
+    for e in examples {
+        for (m, x) in mean.iter_mut().zip(&e.x) {
+            *m += x / n;
+        }
+    }
+    for e in examples {
+        for i in 0..N_FEATURES {
+            std[i] += (e.x[i] - mean[i]).powi(2) / n;
+        }
+    }
+    for s in std.iter_mut() {
+        // A constant feature stays at zero weight.
+        *s = if *s > 1e-12 { s.sqrt() } else { f32::INFINITY };
+    }
+    let z: Vec<([f32; N_FEATURES], bool)> = examples
+        .iter()
+        .map(|e| {
+            let mut z = [0f32; N_FEATURES];
+            for i in 0..N_FEATURES {
+                z[i] = (e.x[i] - mean[i]) / std[i];
+            }
+            (z, e.label)
+        })
+        .collect();
     let mut w = [0f32; N_FEATURES];
     let mut b = 0f32;
     let (mut m, mut v) = ([0f32; N_FEATURES + 1], [0f32; N_FEATURES + 1]);
     let (beta1, beta2, eps) = (0.9f32, 0.999f32, 1e-8f32);
     for t in 1..=opts.epochs {
         let mut g = [0f32; N_FEATURES + 1];
-        for e in examples {
-            let z = b + w.iter().zip(&e.x).map(|(w, x)| w * x).sum::<f32>();
-            let y = if e.label { 1.0 } else { 0.0 };
-            let weight = if e.label { opts.positive_weight } else { 1.0 };
-            let err = (sigmoid(z) - y) * weight;
-            for (gi, xi) in g.iter_mut().zip(&e.x) {
+        for (x, label) in &z {
+            let zsum = b + w.iter().zip(x).map(|(w, x)| w * x).sum::<f32>();
+            let y = if *label { 1.0 } else { 0.0 };
+            let weight = if *label { opts.positive_weight } else { 1.0 };
+            let err = (sigmoid(zsum) - y) * weight;
+            for (gi, xi) in g.iter_mut().zip(x) {
                 *gi += err * xi;
             }
             g[N_FEATURES] += err;
@@ -120,7 +148,9 @@ pub fn fit(examples: &[Example], opts: &FitOptions) -> (Vec<f32>, f32) {
             }
         }
     }
-    (w.to_vec(), b)
+    let raw: Vec<f32> = (0..N_FEATURES).map(|i| w[i] / std[i]).collect();
+    let bias = b - (0..N_FEATURES).map(|i| raw[i] * mean[i]).sum::<f32>();
+    (raw, bias)
 }
 
 /// Mean log-loss of `scorer` on `examples` (for reporting a fit).

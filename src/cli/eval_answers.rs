@@ -127,6 +127,7 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
                 vectors,
                 semantic_unavailable: why,
                 config: HybridConfig::default(),
+                sentences: Default::default(),
             };
             (engine, true)
         }

@@ -85,6 +85,12 @@ impl Progress for Bar {
         }
         self.1 = Some(bar(total as u64, "embedding chunks"));
     }
+    fn embedding_sentences(&mut self, total: usize) {
+        if let Some(b) = self.1.take() {
+            b.finish_and_clear();
+        }
+        self.1 = Some(bar(total as u64, "embedding sentences"));
+    }
     fn embedded(&mut self, n: usize) {
         if let Some(b) = &self.1 {
             b.inc(n as u64);
@@ -161,6 +167,10 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> anyhow::Result<()> {
         println!(
             "{} chunks embedded, {} reused from the cache; {} vectors in all",
             report.embedded, report.embeddings_reused, report.vectors
+        );
+        println!(
+            "{} sentences embedded, {} reused; {} sentence vectors in all",
+            report.sentences_embedded, report.sentence_vectors_reused, report.sentence_vectors
         );
     }
     for w in &report.warnings {

@@ -18,7 +18,18 @@ use crate::text::{AnalyzerOptions, Lang};
 /// تبصره and بند markers as law sites write them, «مکرر» articles, amendment notes) is
 /// recognized by every loader, so chunks of older indexes carry wrong article numbers.
 /// 4: chunks read by OCR from scanned pages store their word confidence (`ocr_confidence`).
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: an index with vectors also stores its evidence sentences' vectors (`sentences`), which
+/// older indexes lack, so their answers would run the encoder on every candidate sentence.
+pub const FORMAT_VERSION: u32 = 5;
+
+/// The files committed with a generation beside the manifest, when the index has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Companions {
+    /// The chunk vector file.
+    pub vectors: Option<String>,
+    /// The sentence vector file.
+    pub sentences: Option<String>,
+}
 
 /// What the commit payload says.
 #[derive(Debug, Serialize, Deserialize)]
@@ -81,6 +92,9 @@ pub struct Manifest {
     /// Which model made the vectors (vectors from another model are never mixed in).
     #[serde(default)]
     pub model: Option<String>,
+    /// The sentence-vector file committed with this generation (made by the same model).
+    #[serde(default)]
+    pub sentences: Option<String>,
 }
 
 impl Manifest {
@@ -91,6 +105,7 @@ impl Manifest {
             documents: BTreeMap::new(),
             vectors: None,
             model: None,
+            sentences: None,
         }
     }
 

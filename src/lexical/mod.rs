@@ -24,7 +24,7 @@ use thiserror::Error;
 
 pub use compile::CompiledQuery;
 pub use filter::{FilterError, Filters};
-pub use manifest::{DocEntry, Manifest};
+pub use manifest::{Companions, DocEntry, Manifest};
 pub use query::{parse as parse_query, Lookup, Occurrence, ParsedQuery, QueryError};
 pub use reader::RankedChunk;
 pub use schema::Fields;

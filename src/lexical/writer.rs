@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
-use super::manifest::{self, DocEntry, Manifest};
+use super::manifest::{self, Companions, DocEntry, Manifest};
 use super::{LexicalIndex, Result, BREADCRUMB_SEPARATOR};
 use crate::ingest::Document;
 
@@ -98,18 +98,21 @@ impl IndexSession<'_> {
 
     /// Makes every change visible at once. A crash before this leaves the index as it was.
     pub fn commit(self) -> Result<()> {
-        self.commit_with(|_, _| Ok(None))
+        self.commit_with(|_, _| Ok(Companions::default()))
     }
 
     /// Commits, first calling `companion(dir, generation)` to write files that must change
-    /// together with the index (the vector store); the file name it returns is recorded in
-    /// the manifest, so the commit makes the index, manifest and companion visible at once.
+    /// together with the index (the chunk and sentence vectors); the file names it returns
+    /// are recorded in the manifest, so the commit makes the index, manifest and companions
+    /// visible at once.
     pub fn commit_with(
         mut self,
-        companion: impl FnOnce(&Path, u64) -> std::io::Result<Option<String>>,
+        companion: impl FnOnce(&Path, u64) -> std::io::Result<Companions>,
     ) -> Result<()> {
         self.manifest.generation += 1;
-        self.manifest.vectors = companion(&self.index.dir, self.manifest.generation)?;
+        let files = companion(&self.index.dir, self.manifest.generation)?;
+        self.manifest.vectors = files.vectors;
+        self.manifest.sentences = files.sentences;
         let name = self.manifest.write(&self.index.dir)?;
         let payload = serde_json::to_string(&manifest::Payload {
             format: manifest::FORMAT_VERSION,

@@ -1,5 +1,6 @@
 //! The vector store: one L2-normalized embedding per chunk, with the chunk's metadata,
-//! kept in memory, saved to one file per index generation, searched by cosine.
+//! kept in memory, saved to one file per index generation, searched by cosine; and
+//! ([`sentences`]) the vectors of the chunks' evidence sentences, looked up by hash.
 //!
 //! Owns the vectors, their metadata (for filters and as an embedding cache keyed by the
 //! blake3 hash of the embedded text), the on-disk vector file, and top-k search: exact
@@ -46,6 +47,7 @@
 mod file;
 pub mod ivf;
 mod kernels;
+pub mod sentences;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -58,6 +60,7 @@ use crate::text::Lang;
 pub use file::{file_name, FORMAT_VERSION};
 use ivf::Ivf;
 use kernels::{dot_f32_kernel, dot_i8_kernel, quantize, TopK};
+pub use sentences::{sentence_key, SentenceKey, SentenceSet, SentenceStore};
 
 /// Errors of the vector store.
 #[derive(Debug, Error)]

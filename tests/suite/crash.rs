@@ -131,11 +131,16 @@ fn killed_index_runs_leave_a_consistent_index_and_a_rerun_completes() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp") || n.starts_with("manifest-") || n.starts_with("vectors-"))
+        .filter(|n| {
+            n.ends_with(".tmp")
+                || n.starts_with("manifest-")
+                || n.starts_with("vectors-")
+                || n.starts_with("sentences-")
+        })
         .collect();
     assert_eq!(
         leftovers.len(),
-        2,
-        "expected one manifest and one vector file: {leftovers:?}"
+        3,
+        "expected one manifest, one vector and one sentence-vector file: {leftovers:?}"
     );
 }

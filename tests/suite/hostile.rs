@@ -322,7 +322,21 @@ fn damaged_vectors_warn_without_paths_and_pause_uploads() {
     let ws = Workspace::new();
     let models = models_dir();
     ws.index_kb_with_model();
-    damage(&ws.index(), "bin");
+    // The chunk vectors (the sentence vectors are the larger .bin; see sentence_vectors.rs).
+    let vectors = std::fs::read_dir(ws.index())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("vectors-")
+        })
+        .unwrap();
+    let mut bytes = std::fs::read(&vectors).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x5a;
+    std::fs::write(&vectors, bytes).unwrap();
     let s = su::start(&ws.index(), &["--model-dir", &models], &[]);
     let (st, body) = su::get(&s, "/api/search?q=environmental%20aspects", Some(READER));
     assert_eq!(st, 200, "{body}");

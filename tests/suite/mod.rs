@@ -17,6 +17,7 @@ mod lookup_first;
 mod ocr;
 mod pdf_fuzz;
 mod pdf_ingest;
+mod sentence_vectors;
 mod serve;
 pub mod serve_util;
 mod tokenizer;
