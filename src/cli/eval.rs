@@ -68,6 +68,24 @@ pub struct EvalArgs {
     /// Experiment: breadcrumb field boost.
     #[arg(long, hide = true)]
     pub breadcrumb_boost: Option<f32>,
+    /// Baseline: fuse hybrid with the fixed semantic weight instead of the per-query rule.
+    #[arg(long, hide = true)]
+    pub fixed_fusion: bool,
+    /// Fit the per-query fusion rule on these questions and write it (JSON) to this file;
+    /// questions are grouped by `kind` (none: "natural") and each group weighs the same.
+    #[arg(long, hide = true, value_name = "RULE.json")]
+    pub fit_fusion: Option<PathBuf>,
+    /// Score lexical, semantic, hybrid with the fixed weight and hybrid as configured from
+    /// one retrieval run (each question embedded once), side by side.
+    #[arg(long, hide = true)]
+    pub all_modes: bool,
+    /// With --fit-fusion: also fit on the questions of these earlier --fusion-data files
+    /// (another corpus or index); repeatable.
+    #[arg(long, hide = true, value_name = "FILE.jsonl")]
+    pub fusion_data_in: Vec<PathBuf>,
+    /// Write each question's fusion signals and nDCG@10 at every grid weight (JSONL).
+    #[arg(long, hide = true, value_name = "FILE.jsonl")]
+    pub fusion_data: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -75,6 +93,9 @@ struct EvalJson {
     #[serde(flatten)]
     metrics: Metrics,
     mode: Mode,
+    /// Hybrid only: the spread of the per-question semantic weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fusion_weights: Option<super::eval_fusion::WeightsJson>,
 }
 
 const RETRIEVE_CHUNKS: usize = 100;
@@ -183,12 +204,16 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             }),
             _ => None,
         },
-        config: HybridConfig::default(),
+        config: HybridConfig {
+            adaptive: !args.fixed_fusion,
+            ..HybridConfig::default()
+        },
         semantic_unavailable: None,
     };
     // A report scores all three modes from one run: hybrid retrieval returns both lists.
     let list_mode = match (&args.report, &vectors) {
         (Some(_), Ok(_)) => Mode::Hybrid,
+        _ if args.all_modes => Mode::Hybrid,
         _ => args.mode,
     };
     let pb = bar(queries.len() as u64, "querying");
@@ -211,12 +236,27 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
         }
     }
     pb.finish_and_clear();
-    let score = |mode: Mode, fusion: Option<Fusion>| {
-        evaluate(&queries, relevant_of, |q| {
+    // The fusion each question gets in hybrid mode (the rule's weight, or the fixed one).
+    let choices: HashMap<String, (Fusion, crate::search::FusionChoice)> = lists
+        .iter()
+        .filter(|(_, (_, sem))| !sem.is_empty())
+        .map(|(id, (lex, sem))| {
+            let text = queries.iter().find(|q| &q.id == id).map_or("", |q| &q.text);
+            (
+                id.clone(),
+                retriever.choose_fusion(&question_query(text), lex, sem),
+            )
+        })
+        .collect();
+    let rank = |q: &QueryRecord, mode: Mode, fusion: Option<Fusion>| -> Vec<String> {
+        {
             let Some((lex, sem)) = lists.get(&q.id) else {
                 return Vec::new();
             };
-            let fused = mode.fuse(lex, sem, fusion.unwrap_or(retriever.config.fusion));
+            let fusion = fusion
+                .or_else(|| choices.get(&q.id).map(|c| c.0))
+                .unwrap_or(retriever.config.fusion);
+            let fused = mode.fuse(lex, sem, fusion);
             // Named units are resolved by structure first, as `search` does.
             let fused = match mode {
                 Mode::Semantic => fused,
@@ -234,8 +274,36 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
                 }
             });
             dedupe_ranked(ids).into_iter().take(RANK_DEPTH).collect()
-        })
+        }
     };
+    let score = |mode: Mode, fusion: Option<Fusion>| {
+        evaluate(&queries, relevant_of, |q| rank(q, mode, fusion))
+    };
+    if args.fit_fusion.is_some() || args.fusion_data.is_some() {
+        let samples = super::eval_fusion::samples(
+            &queries,
+            &relevant_of,
+            &choices,
+            |q, f| rank(q, Mode::Hybrid, Some(f)),
+            retriever.config.fusion,
+        );
+        super::eval_fusion::write_outputs(args, &samples, retriever.config.fusion)?;
+    }
+    if args.all_modes {
+        let fixed = retriever.config.fusion;
+        let rows = [
+            ("lexical", score(Mode::Lexical, None).0),
+            ("semantic", score(Mode::Semantic, None).0),
+            ("hybrid_fixed", score(Mode::Hybrid, Some(fixed)).0),
+            ("hybrid", score(Mode::Hybrid, None).0),
+        ];
+        let used: Vec<f32> = choices.values().map(|c| c.1.semantic_weight).collect();
+        return super::eval_fusion::print_all_modes(
+            &rows,
+            super::eval_fusion::WeightsJson::new(&used, !args.fixed_fusion),
+            args.json,
+        );
+    }
     let (metrics, per_query) = score(args.mode, None);
     if let Some(path) = &args.report {
         let mut modes = Vec::new();
@@ -269,7 +337,27 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             eprintln!("report written to {}", path.display());
         }
     }
+    let weights = (args.mode == Mode::Hybrid).then(|| {
+        let used: Vec<f32> = per_query
+            .iter()
+            .filter_map(|s| choices.get(&s.id).map(|c| c.1.semantic_weight))
+            .collect();
+        super::eval_fusion::WeightsJson::new(&used, !args.fixed_fusion)
+    });
     if args.sweep && args.mode == Mode::Hybrid {
+        eprintln!(
+            "{}: {:.3} / {:.3} / {:.3} / {:.3} / {:.3}",
+            if args.fixed_fusion {
+                "fixed (default)"
+            } else {
+                "adaptive (default)"
+            },
+            metrics.ndcg10,
+            metrics.mrr10,
+            metrics.recall1,
+            metrics.recall5,
+            metrics.recall20
+        );
         let mut grid = Vec::new();
         for w in [0.5, 0.6, 0.7, 0.8, 0.9] {
             grid.push(Fusion::Normalized { semantic_weight: w });
@@ -292,6 +380,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
         return print_json(&EvalJson {
             metrics,
             mode: args.mode,
+            fusion_weights: weights.flatten(),
         });
     }
     println!("mode       {:?}", args.mode);
@@ -303,6 +392,9 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
     println!("Recall@20  {:.3}", metrics.recall20);
     if failures > 0 {
         println!("({failures} questions had no searchable words and scored zero)");
+    }
+    if let Some(w) = weights.flatten() {
+        w.print();
     }
     print_participants(&queries, &per_query);
     Ok(())

@@ -8,6 +8,7 @@ mod ask;
 mod embed;
 mod eval;
 mod eval_answers;
+mod eval_fusion;
 mod exercises;
 mod index;
 mod llm;

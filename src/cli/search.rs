@@ -36,7 +36,8 @@ pub struct SearchArgs {
     #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
     pub mode: Mode,
     /// Show why each hit ranked where it did: lexical and semantic rank and score, fused
-    /// score, matched terms.
+    /// score, matched terms; in hybrid mode also the semantic weight chosen for the query
+    /// and the signals behind it.
     #[arg(long)]
     pub explain: bool,
 }
@@ -56,6 +57,9 @@ struct SearchJson<'a> {
     filters: std::collections::BTreeMap<&'static str, String>,
     /// True when no query term matched anywhere and the hits are only the nearest passages.
     no_exact_match: bool,
+    /// With --explain in hybrid mode: the semantic weight chosen for this query and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fusion: Option<&'a crate::search::FusionChoice>,
     hits: Vec<HitJson>,
 }
 
@@ -118,6 +122,7 @@ fn show(
             semantic_skipped: skipped,
             filters: filters.describe(),
             no_exact_match: results.no_exact_match,
+            fusion: results.fusion.as_ref().filter(|_| args.explain),
             hits: results
                 .hits
                 .iter()
@@ -134,6 +139,9 @@ fn show(
     }
     if let (Some(why), true) = (skipped, args.explain) {
         println!("explain: {why}");
+    }
+    if let (Some(f), true) = (&results.fusion, args.explain) {
+        println!("explain: fusion {}", f.reason);
     }
     if results.hits.is_empty() {
         println!("no results for {raw:?}");

@@ -120,6 +120,10 @@ pub struct QueryRecord {
     pub kind: Option<String>,
     #[serde(default)]
     pub participant: Option<String>,
+    /// `passage` when the question reuses the passage's words, `paraphrase` when it says the
+    /// same in other words (bench/domain); the fusion fit weighs each style the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
 }
 
 impl QueryRecord {

@@ -33,6 +33,20 @@ impl LexicalIndex {
         self.reader.searcher()
     }
 
+    /// How many chunks hold each analyzed `term` in their body, and how many chunks the
+    /// searcher sees: the rarity of a query's words, which the adaptive fusion weighs.
+    pub fn body_doc_freqs(&self, searcher: &Searcher, terms: &[String]) -> (u64, Vec<u64>) {
+        let freqs = terms
+            .iter()
+            .map(|t| {
+                searcher
+                    .doc_freq(&Term::from_field_text(self.fields.body, t))
+                    .unwrap_or(0)
+            })
+            .collect();
+        (searcher.num_docs(), freqs)
+    }
+
     /// The top `depth` chunks for a compiled query, best first, ids and scores only.
     pub fn ranked(
         &self,

@@ -17,6 +17,26 @@ pub enum Fusion {
     Normalized { semantic_weight: f32 },
 }
 
+impl Fusion {
+    /// The weight of the semantic list.
+    pub fn semantic_weight(self) -> f32 {
+        match self {
+            Fusion::Rrf {
+                semantic_weight, ..
+            }
+            | Fusion::Normalized { semantic_weight } => semantic_weight,
+        }
+    }
+
+    /// The same method with another semantic weight (the per-query choice).
+    pub fn with_semantic_weight(self, semantic_weight: f32) -> Fusion {
+        match self {
+            Fusion::Rrf { k, .. } => Fusion::Rrf { k, semantic_weight },
+            Fusion::Normalized { .. } => Fusion::Normalized { semantic_weight },
+        }
+    }
+}
+
 /// One fused entry with where it came from, for explain mode.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fused {

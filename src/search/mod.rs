@@ -5,6 +5,7 @@
 //! ids back into displayable hits. It does not build indexes or run the model itself: the
 //! encoder and the vector store are passed in.
 
+pub mod adaptive;
 pub mod confidence;
 pub mod fusion;
 pub mod json;
@@ -13,6 +14,7 @@ pub mod lookup_first;
 
 use serde::Serialize;
 
+pub use adaptive::FusionChoice;
 pub use fusion::{fuse, Fused, Fusion};
 
 use crate::embed::{EmbedError, Encoder};
@@ -67,7 +69,10 @@ pub trait VectorIndex: Sync {
 #[derive(Debug, Clone, Copy)]
 pub struct HybridConfig {
     pub depth: usize,
+    /// The method, and the semantic weight when `adaptive` is off.
     pub fusion: Fusion,
+    /// Choose the semantic weight per query (`adaptive::RULE`) instead of the fixed one.
+    pub adaptive: bool,
 }
 
 impl Default for HybridConfig {
@@ -77,6 +82,7 @@ impl Default for HybridConfig {
             fusion: Fusion::Normalized {
                 semantic_weight: 0.7,
             },
+            adaptive: true,
         }
     }
 }
@@ -90,6 +96,10 @@ pub struct Explain {
     pub semantic_score: Option<f32>,
     pub fused_score: f32,
     pub matched_terms: Vec<String>,
+    /// The semantic weight this hybrid search fused with (absent in one-sided modes); the
+    /// signals behind it are in the results' `fusion`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic_weight: Option<f32>,
 }
 
 /// One result, displayable and citable.
@@ -112,6 +122,8 @@ pub struct SearchResults {
     pub no_exact_match: bool,
     /// Set when the query names a unit («ماده ۹۹ قانون ...») that the named law lacks.
     pub note: Option<String>,
+    /// The semantic weight a hybrid search chose for this query, and why.
+    pub fusion: Option<FusionChoice>,
 }
 
 /// Errors of retrieval.
@@ -158,6 +170,38 @@ struct Sides {
 }
 
 impl Retriever<'_> {
+    /// The fusion a hybrid search uses for this query and its two lists: the rule's weight
+    /// when adaptive, else the configured one, with the signals either way.
+    pub fn choose_fusion(
+        &self,
+        query: &ParsedQuery,
+        lexical: &[(String, f32)],
+        semantic: &[(String, f32)],
+    ) -> (Fusion, FusionChoice) {
+        self.fusion_with(&self.lexical.searcher(), query, lexical, semantic)
+    }
+
+    fn fusion_with(
+        &self,
+        searcher: &Searcher,
+        query: &ParsedQuery,
+        lexical: &[(String, f32)],
+        semantic: &[(String, f32)],
+    ) -> (Fusion, FusionChoice) {
+        let signals = adaptive::signals(self.lexical, searcher, query, lexical, semantic);
+        let choice = if self.config.adaptive {
+            adaptive::RULE.choose(signals)
+        } else {
+            adaptive::fixed(self.config.fusion.semantic_weight(), signals)
+        };
+        (
+            self.config
+                .fusion
+                .with_semantic_weight(choice.semantic_weight),
+            choice,
+        )
+    }
+
     /// The two ranked lists for a query, each `depth` deep (semantic empty when unavailable).
     pub fn ranked_lists(
         &self,
@@ -291,7 +335,15 @@ impl Retriever<'_> {
             .iter()
             .map(|r| (r.chunk_id.clone(), r.score))
             .collect();
-        let fused = mode.fuse(&lexical, &sides.semantic, self.config.fusion);
+        let (fusion, choice) = match mode {
+            Mode::Hybrid => {
+                let (fusion, choice) =
+                    self.fusion_with(&sides.searcher, query, &lexical, &sides.semantic);
+                (fusion, Some(choice))
+            }
+            _ => (self.config.fusion, None),
+        };
+        let fused = mode.fuse(&lexical, &sides.semantic, fusion);
         // A named unit («تبصره ۲ ماده ۷ قانون ...») is found by structure, not by score.
         let looked_up = match mode {
             Mode::Semantic => lookup::Resolution::default(),
@@ -325,6 +377,7 @@ impl Retriever<'_> {
                 semantic_score: f.semantic.map(|(_, s)| s),
                 fused_score: f.fused_score,
                 matched_terms: hit.matched_terms.clone(),
+                semantic_weight: choice.as_ref().map(|c| c.semantic_weight),
             };
             hits.push(SearchHit {
                 hit: LexicalHit {
@@ -346,6 +399,7 @@ impl Retriever<'_> {
             warning,
             no_exact_match,
             note: looked_up.note,
+            fusion: choice,
         })
     }
 }

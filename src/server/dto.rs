@@ -48,6 +48,10 @@ pub struct SearchResponse {
     /// True when no query term matched anywhere and the semantic similarity is low: the
     /// hits are only the nearest passages, not matches («نتیجهٔ دقیقی یافت نشد»).
     pub no_exact_match: bool,
+    /// With `explain=true` in hybrid mode: the semantic weight chosen for this query and the
+    /// signals behind it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<crate::search::FusionChoice>,
     pub hits: Vec<HitJson>,
 }
 

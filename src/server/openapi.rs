@@ -35,7 +35,7 @@ use super::routes;
     ),
     components(schemas(ErrorBody, dto::SearchResponse, routes::ask::AskRequest,
         routes::exercises::ExercisesRequest, routes::exercises::ExercisesResponse,
-        crate::answer::Answer, crate::answer::Citation, crate::answer::SeeAlso, crate::search::json::HitJson, crate::search::Explain, crate::ingest::ocr::OcrInfo,
+        crate::answer::Answer, crate::answer::Citation, crate::answer::SeeAlso, crate::search::json::HitJson, crate::search::Explain, crate::search::FusionChoice, crate::search::adaptive::Signals, crate::search::adaptive::Contribution, crate::ingest::ocr::OcrInfo,
         dto::DocumentList, dto::DocumentJson, dto::DocumentDetail, dto::ChunkJson,
         dto::UploadResponse, dto::DeleteResponse, dto::EmbeddingRequest, dto::EmbeddingInput,
         dto::EmbeddingResponse, dto::EmbeddingData, dto::EmbeddingUsage, dto::Health,

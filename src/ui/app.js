@@ -66,6 +66,16 @@ const STRINGS = {
     lexical: "واژگانی",
     semantic: "معنایی",
     compareLabel: "یک پرسش را با سه روش بازیابی مقایسه کنید",
+    fusionWeight: "وزن معنایی این پرسش",
+    fusionFixed: "(ثابت)",
+    fusionNoSignal: "هیچ نشانه‌ای برجسته نبود",
+    signal_rare_share: "واژه‌های کمیاب",
+    signal_exact: "عبارت دقیق یا +",
+    signal_numbers: "عدد یا شمارهٔ ماده",
+    signal_length: "طول پرسش",
+    signal_lexical_margin: "برتری نتیجهٔ اول واژگانی",
+    signal_semantic_margin: "برتری نتیجهٔ اول معنایی",
+    signal_overlap: "هم‌پوشانی دو فهرست",
     compareButton: "مقایسه",
     uploadLabel: "افزودن سند (md، txt، html، pdf یا docx)",
     uploadButton: "بارگذاری",
@@ -178,6 +188,16 @@ const STRINGS = {
     lexical: "Lexical",
     semantic: "Semantic",
     compareLabel: "Compare one query across the three retrievers",
+    fusionWeight: "Semantic weight for this query",
+    fusionFixed: "(fixed)",
+    fusionNoSignal: "no signal stood out",
+    signal_rare_share: "rare words",
+    signal_exact: "exact phrase or +",
+    signal_numbers: "numbers or article number",
+    signal_length: "query length",
+    signal_lexical_margin: "lexical first hit stands out",
+    signal_semantic_margin: "semantic first hit stands out",
+    signal_overlap: "the two lists agree",
     compareButton: "Compare",
     uploadLabel: "Add a document (md, txt, html, pdf or docx)",
     uploadButton: "Upload",
@@ -813,6 +833,7 @@ async function runCompare(event) {
   if (!q || !withinLimit(q, "compare-status")) return;
   const modes = ["lexical", "semantic", "hybrid"];
   for (const m of modes) $(`cmp-${m}`).replaceChildren();
+  $("cmp-fusion").replaceChildren();
   setStatus("compare-status", () => t("searching"));
   try {
     // One at a time: the server bounds concurrent model work per client fairly.
@@ -842,10 +863,26 @@ async function runCompare(event) {
         $(`cmp-${m}`).prepend(el("li", {}, t("warningPrefix"), serverText(r.warning)));
       }
     });
+    showFusion(results[2].fusion);
     setStatus("compare-status", "");
   } catch (err) {
     setError("compare-status", err);
   }
+}
+
+/** Why the hybrid column fused as it did: the query's semantic weight and the signals that
+ * moved it most (each toward the lexical or the semantic side). */
+function showFusion(f) {
+  if (!f) return;
+  const moved = (f.contributions || [])
+    .filter((c) => c.signal !== "intercept" && Math.abs(c.effect) >= 0.25)
+    .slice(0, 3)
+    .map((c) => `${t("signal_" + c.signal)} → ${t(c.effect > 0 ? "semantic" : "lexical")}`);
+  const why = f.adaptive ? (moved.length ? moved.join(lang === "fa" ? "، " : ", ") : t("fusionNoSignal")) : t("fusionFixed");
+  $("cmp-fusion").replaceChildren(
+    `${t("fusionWeight")}: ${num(f.semantic_weight, 2)} · ${why}`,
+  );
+  $("cmp-fusion").title = f.reason || "";
 }
 
 // ---- documents ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod embed;
 mod exercises;
+mod fusion;
 mod generate;
 pub mod hostile;
 mod laws;

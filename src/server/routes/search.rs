@@ -90,6 +90,7 @@ pub async fn search(
         note: results.note,
         filters: described,
         no_exact_match: results.no_exact_match,
+        fusion: results.fusion.clone().filter(|_| explain),
         hits: results
             .hits
             .iter()
