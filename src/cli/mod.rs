@@ -5,6 +5,7 @@
 //! `main.rs` that uses `anyhow`.
 
 mod ask;
+mod check;
 mod embed;
 mod eval;
 mod eval_answers;
@@ -53,6 +54,8 @@ pub enum Command {
     EvalAnswers(eval_answers::EvalAnswersArgs),
     /// Show what the index holds.
     Stats(stats::StatsArgs),
+    /// Verify the index: segment checksums, the manifest, chunk and sentence vectors.
+    Check(check::CheckArgs),
     /// Answer a question from the index, with numbered citations (or "not found").
     Ask(ask::AskArgs),
     /// Generate an exercise set with its answer key for trainers (find the source, retriever
@@ -71,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Search(args) => search::run(&cli, args),
         Command::Eval(args) => eval::run(&cli, args),
         Command::Stats(args) => stats::run(&cli, args),
+        Command::Check(args) => check::run(&cli, args),
         Command::Embed(args) => embed::run(args),
         Command::Ask(args) => ask::run(&cli, args),
         Command::Exercises(args) => exercises::run(&cli, args),

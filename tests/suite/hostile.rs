@@ -290,6 +290,38 @@ fn damaged_segment_files_are_refused_at_start_with_their_name() {
 }
 
 #[test]
+fn envkb_check_passes_a_sound_index_and_names_the_damaged_file() {
+    let ws = Workspace::new();
+    ws.index_kb_with_model();
+    let report = json(&ws.index(), &["check", "--json"]);
+    assert_eq!(report["ok"], true, "{report}");
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["manifest", "segments", "vectors", "sentences"]);
+    let text = stdout(&run(&ws.index(), &["check"]));
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok  ")).count(),
+        4,
+        "{text}"
+    );
+    // The vector file first: a damaged segment file stops the check before the vectors.
+    for ext in ["bin", "store"] {
+        let name = damage(&ws.index(), ext);
+        let o = run(&ws.index(), &["check"]);
+        assert!(!o.status.success(), "check passed a damaged .{ext}");
+        let err = stderr(&o);
+        assert!(
+            err.contains(&name) && err.lines().count() <= 3,
+            "{ext}: {err}"
+        );
+    }
+}
+
+#[test]
 fn uploads_left_by_a_killed_server_are_cleaned_at_start_and_reported() {
     let ws = Workspace::new();
     ws.index_kb();
