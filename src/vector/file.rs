@@ -123,38 +123,8 @@ impl VectorStore {
             file: path.clone(),
             detail,
         };
-        if bytes.len() < HEADER {
-            return Err(corrupt(format!(
-                "truncated: {} bytes, shorter than the {HEADER}-byte header",
-                bytes.len()
-            )));
-        }
-        if &bytes[0..8] != MAGIC {
-            return Err(corrupt("not an envkb vector file (bad magic)".into()));
-        }
-        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
-        let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-        let version = u32_at(8);
-        if version != FORMAT_VERSION {
-            return Err(VectorError::Format {
-                file: path.clone(),
-                found: version,
-                expected: FORMAT_VERSION,
-            });
-        }
-        let (dim, count, payload_len) = (u32_at(12) as usize, u64_at(16), u64_at(24));
+        let Header { dim, count } = check_header(&bytes, &path, MAGIC, FORMAT_VERSION, "vector")?;
         let actual = (bytes.len() - HEADER) as u64;
-        if payload_len != actual {
-            return Err(corrupt(format!(
-                "header promises {payload_len} payload bytes, file has {actual} (truncated or appended)"
-            )));
-        }
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&bytes[..32]);
-        hasher.update(&bytes[HEADER..]);
-        if hasher.finalize().as_bytes() != &bytes[32..64] {
-            return Err(corrupt("checksum mismatch".into()));
-        }
         // The checksum matched, so what follows was written by us; still parse defensively.
         let count = usize::try_from(count).map_err(|_| corrupt("row count too large".into()))?;
         let floats = count
@@ -252,4 +222,59 @@ impl<'a> Reader<'a> {
         let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
         String::from_utf8(self.take(len)?.to_vec()).ok()
     }
+}
+
+/// What a checked header says: the width of a row and the number of rows.
+pub(super) struct Header {
+    pub dim: usize,
+    pub count: u64,
+}
+
+/// Checks the 64-byte header that the chunk-vector and sentence-vector files share: length,
+/// magic, format version, payload length and the blake3 checksum (of the header's first 32
+/// bytes and the payload). `what` names the kind of file in the bad-magic message.
+pub(super) fn check_header(
+    bytes: &[u8],
+    path: &Path,
+    magic: &[u8; 8],
+    version: u32,
+    what: &str,
+) -> Result<Header, VectorError> {
+    let corrupt = |detail: String| VectorError::Corrupt {
+        file: path.to_path_buf(),
+        detail,
+    };
+    if bytes.len() < HEADER {
+        return Err(corrupt(format!(
+            "truncated: {} bytes, shorter than the {HEADER}-byte header",
+            bytes.len()
+        )));
+    }
+    if &bytes[0..8] != magic {
+        return Err(corrupt(format!("not an envkb {what} file (bad magic)")));
+    }
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    let found = u32_at(8);
+    if found != version {
+        return Err(VectorError::Format {
+            file: path.to_path_buf(),
+            found,
+            expected: version,
+        });
+    }
+    let (dim, count, payload_len) = (u32_at(12) as usize, u64_at(16), u64_at(24));
+    let actual = (bytes.len() - HEADER) as u64;
+    if payload_len != actual {
+        return Err(corrupt(format!(
+            "header promises {payload_len} payload bytes, file has {actual} (truncated or appended)"
+        )));
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&bytes[..32]);
+    hasher.update(&bytes[HEADER..]);
+    if hasher.finalize().as_bytes() != &bytes[32..64] {
+        return Err(corrupt("checksum mismatch".into()));
+    }
+    Ok(Header { dim, count })
 }

@@ -36,6 +36,7 @@ use std::fs;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::file::{check_header, Header};
 use super::VectorError;
 
 /// Bumped when the layout changes incompatibly.
@@ -109,42 +110,14 @@ impl SentenceStore {
             file: path.clone(),
             detail,
         };
-        if bytes.len() < HEADER {
-            return Err(corrupt(format!(
-                "truncated: {} bytes, shorter than the {HEADER}-byte header",
-                bytes.len()
-            )));
-        }
-        if &bytes[0..8] != MAGIC {
-            return Err(corrupt(
-                "not an envkb sentence-vector file (bad magic)".into(),
-            ));
-        }
-        let version = u32_at(&bytes, 8);
-        if version != SENTENCES_FORMAT_VERSION {
-            return Err(VectorError::Format {
-                file: path.clone(),
-                found: version,
-                expected: SENTENCES_FORMAT_VERSION,
-            });
-        }
-        let (dim, count, payload_len) = (
-            u32_at(&bytes, 12) as usize,
-            u64_at(&bytes, 16),
-            u64_at(&bytes, 24),
-        );
+        let Header { dim, count } = check_header(
+            &bytes,
+            &path,
+            MAGIC,
+            SENTENCES_FORMAT_VERSION,
+            "sentence-vector",
+        )?;
         let actual = (bytes.len() - HEADER) as u64;
-        if payload_len != actual {
-            return Err(corrupt(format!(
-                "header promises {payload_len} payload bytes, file has {actual} (truncated or appended)"
-            )));
-        }
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&bytes[..32]);
-        hasher.update(&bytes[HEADER..]);
-        if hasher.finalize().as_bytes() != &bytes[32..64] {
-            return Err(corrupt("checksum mismatch".into()));
-        }
         let count = usize::try_from(count).map_err(|_| corrupt("row count too large".into()))?;
         // Keys, vectors and the document count must fit in the payload.
         let fixed = dim
@@ -268,12 +241,6 @@ impl SentenceStore {
 
 fn u32_at(bytes: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]])
-}
-
-fn u64_at(bytes: &[u8], i: usize) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&bytes[i..i + 8]);
-    u64::from_le_bytes(b)
 }
 
 struct Reader<'a> {
