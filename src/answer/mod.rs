@@ -35,7 +35,7 @@ pub use question::{check_question, question_query, MAX_QUESTION_CHARS};
 use crate::embed::EmbedError;
 use crate::engine::Engine;
 use crate::fault::{ErrorKind, Fault};
-use crate::lexical::{Filters, LexicalError, LexicalHit, QueryError};
+use crate::lexical::{Filters, LexicalError, LexicalHit, Lookup, QueryError};
 use crate::search::{Mode, SearchError, SearchHit};
 use crate::text::{detect_lang, normalize_for_embedding, Lang};
 
@@ -229,6 +229,8 @@ fn emit(answer: &Answer, on_event: &mut dyn FnMut(AnswerEvent)) {
 pub struct Retrieved {
     pub hits: Vec<SearchHit>,
     pub warning: Option<String>,
+    /// The article, clause or note the question names (from the query the search ran).
+    pub lookup: Lookup,
 }
 
 /// Hybrid retrieval for a checked question. A question with nothing searchable for BM25
@@ -246,11 +248,13 @@ pub fn retrieve(
         Ok(r) => Ok(Retrieved {
             hits: r.hits,
             warning: r.warning,
+            lookup: query.lookup,
         }),
         Err(SearchError::Lexical(LexicalError::Query(QueryError::NothingSearchable))) => {
             Ok(Retrieved {
                 hits: Vec::new(),
                 warning: None,
+                lookup: query.lookup,
             })
         }
         Err(e) => Err(e.into()),
@@ -287,6 +291,7 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
     let question = check_question(question)?;
     let lang = detect_lang(question);
     let retrieved = retrieve(engine, question, opts)?;
+    let lookup = retrieved.lookup.clone();
     let texts: Vec<&str> = retrieved.hits.iter().map(|h| h.hit.text.as_str()).collect();
     let analyzer = engine.index.analyzer();
     let terms = evidence::question_terms(analyzer, question);
@@ -338,11 +343,10 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
     };
     evidence::measure(&mut candidates, analyzer, &terms, semantic.as_deref());
     let passage_sims = passage_sims.unwrap_or_else(|| ev.passage_similarities());
-    let parsed = question_query(question);
     let context = evidence::QuestionContext {
         lang,
         asks: features::asks(question),
-        lookup: &parsed.lookup,
+        lookup: &lookup,
         units: features::named_units(question),
         terms: &terms,
     };
