@@ -18,6 +18,7 @@ use futures_util::Stream;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::cancel::{self, StopToken};
 use crate::answer::{self, Answer, AnswerError, AnswerEvent, AskOptions, GenerateOptions, Llm};
 use crate::engine::Engine;
 use crate::lexical::Filters;
@@ -149,25 +150,27 @@ pub async fn ask_stream(
     let llm = state.llm().cloned();
     let request_id = current_request_id();
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(32);
+    // A client that went away drops the event stream, and with it the guard that stops
+    // the work at its next check (`crate::cancel`); what it still sends is dropped.
+    let token = StopToken::new();
+    let stop_when_dropped = token.stop_on_drop();
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        // A client that went away closes the channel; the answer still finishes (it is
-        // short, or bounded by the generator's max_tokens) and its events are dropped.
         let send = |event: Event| {
             let _ = tx.blocking_send(event);
         };
-        let result = answer_with(&engine, llm.as_deref(), &req.question, &opts, &mut |e| {
-            send(answer_event(&e))
+        let result = cancel::run_under(token, || {
+            answer_with(&engine, llm.as_deref(), &req.question, &opts, &mut |e| {
+                send(answer_event(&e))
+            })
         });
         if let Err(e) = result {
             send(error_event(e.into(), &request_id));
         }
     });
-    let events =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
+    let events = futures_util::stream::unfold((rx, stop_when_dropped), |(mut rx, guard)| async move {
+        rx.recv().await.map(|e| (Ok(e), (rx, guard)))
+    });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
