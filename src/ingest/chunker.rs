@@ -252,7 +252,11 @@ fn split_long(text: &str, draft: ChunkDraft, limits: ChunkLimits, out: &mut Vec<
     let mut pushed = false;
     loop {
         // Counting stops past the limit: a huge line must not be counted whole per piece.
-        if text[start..draft.end].chars().nth(limits.max_chars).is_none() {
+        if text[start..draft.end]
+            .chars()
+            .nth(limits.max_chars)
+            .is_none()
+        {
             // A blank remainder after earlier pieces is a blank run, not a chunk.
             if !pushed || !text[start..draft.end].trim().is_empty() {
                 out.push(ChunkDraft {

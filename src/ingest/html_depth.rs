@@ -24,16 +24,59 @@ pub const MAX_HTML_NESTING: usize = 1000;
 /// implies when a sibling starts (so repeating them unclosed does not nest them). The
 /// document's own `html`, `head` and `body` appear once however often they are written.
 const FLAT: &[&[u8]] = &[
-    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
-    b"source", b"track", b"wbr", b"param", b"keygen", b"frame", b"basefont", b"bgsound",
-    b"command", b"image", b"p", b"li", b"dt", b"dd", b"option", b"optgroup", b"tr", b"td",
-    b"th", b"rb", b"rt", b"rtc", b"rp", b"tbody", b"thead", b"tfoot", b"colgroup",
-    b"caption", b"html", b"head", b"body",
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"source",
+    b"track",
+    b"wbr",
+    b"param",
+    b"keygen",
+    b"frame",
+    b"basefont",
+    b"bgsound",
+    b"command",
+    b"image",
+    b"p",
+    b"li",
+    b"dt",
+    b"dd",
+    b"option",
+    b"optgroup",
+    b"tr",
+    b"td",
+    b"th",
+    b"rb",
+    b"rt",
+    b"rtc",
+    b"rp",
+    b"tbody",
+    b"thead",
+    b"tfoot",
+    b"colgroup",
+    b"caption",
+    b"html",
+    b"head",
+    b"body",
 ];
 
 /// Elements whose content is raw text up to their end tag (no tags inside).
 const RAW: &[&[u8]] = &[
-    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes",
+    b"script",
+    b"style",
+    b"textarea",
+    b"title",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
 ];
 
 /// Elements that start foreign content, where `<x/>` closes itself.
@@ -134,14 +177,23 @@ mod tests {
     fn nested_elements_are_counted_and_flat_ones_are_not() {
         assert!(deep(&"<div>".repeat(11)));
         assert!(!deep(&"<div>".repeat(10)));
-        assert!(deep(&"<DIV><b>".repeat(6)), "case and formatting elements count");
-        assert!(deep(&"<div/>".repeat(11)), "the slash does not close an HTML element");
+        assert!(
+            deep(&"<DIV><b>".repeat(6)),
+            "case and formatting elements count"
+        );
+        assert!(
+            deep(&"<div/>".repeat(11)),
+            "the slash does not close an HTML element"
+        );
         // Closed, void, implied-end and comment tags do not deepen the tree.
         assert!(!deep(&"<div></div>".repeat(100)));
         assert!(!deep(&"<p>ماده ۱<br><li>الف<td>x<img src=a>".repeat(100)));
         assert!(!deep(&"<!-- <div><div><div> -->".repeat(100)));
         assert!(!deep(&format!("<script>{}</SCRIPT>", "<div>".repeat(100))));
-        assert!(!deep(&format!("<svg>{}</svg>", "<path d='M0 0'/>".repeat(100))));
+        assert!(!deep(&format!(
+            "<svg>{}</svg>",
+            "<path d='M0 0'/>".repeat(100)
+        )));
         assert!(deep(&format!("<svg></svg>{}", "<div/>".repeat(11))));
         assert!(!deep("a < b and <3 <"));
     }

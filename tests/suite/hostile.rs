@@ -192,7 +192,11 @@ fn deeply_nested_html_is_refused_at_once_and_shallow_nesting_is_indexed() {
             .contains("nested more than 1000 levels"),
         "{body}"
     );
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     // A page nested deeper than any real one, within the limit, is indexed.
     let (st, body) = su::upload(&s, EDITOR, "nested.html", page(900).as_bytes());
     assert_eq!(st, 201, "{body}");
@@ -730,7 +734,10 @@ fn encoder_work_is_counted_in_tokens_and_windows() {
     );
     assert_eq!(st, 200, "{resp}");
     let tokens = su::json(&resp)["usage"]["prompt_tokens"].as_u64().unwrap();
-    assert!(tokens > 1100, "the query must be over 1,024 tokens: {tokens}");
+    assert!(
+        tokens > 1100,
+        "the query must be over 1,024 tokens: {tokens}"
+    );
     let (st, resp) = su::get(
         &s,
         &format!("/api/search?mode=semantic&q={}", percent(&q)),
@@ -738,7 +745,10 @@ fn encoder_work_is_counted_in_tokens_and_windows() {
     );
     assert_eq!(st, 413, "{resp}");
     let message = su::json(&resp)["message"].as_str().unwrap().to_string();
-    assert!(message.contains("tokens") && message.contains("1024"), "{message}");
+    assert!(
+        message.contains("tokens") && message.contains("1024"),
+        "{message}"
+    );
     // Under the limits the same routes work.
     let (st, resp) = su::post_json(
         &s,

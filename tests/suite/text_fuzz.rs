@@ -125,7 +125,10 @@ fn check_document(doc: &Document, limits: ChunkLimits) -> Result<(), String> {
     for c in &doc.chunks {
         let at = format!("chunk {} [{}..{}]", c.ordinal, c.start, c.end);
         if c.start >= c.end || c.end > text.len() {
-            return Err(format!("{at}: span outside the text ({} bytes)", text.len()));
+            return Err(format!(
+                "{at}: span outside the text ({} bytes)",
+                text.len()
+            ));
         }
         if !text.is_char_boundary(c.start) || !text.is_char_boundary(c.end) {
             return Err(format!("{at}: span not on char boundaries"));

@@ -18,8 +18,8 @@ use futures_util::Stream;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::cancel::{self, StopToken};
 use crate::answer::{self, Answer, AnswerError, AnswerEvent, AskOptions, GenerateOptions, Llm};
+use crate::cancel::{self, StopToken};
 use crate::engine::Engine;
 use crate::lexical::Filters;
 use crate::server::auth::Reader;
@@ -79,6 +79,7 @@ fn prepare(state: &AppState, req: &AskRequest) -> Result<AskOptions, ApiError> {
     responses(
         (status = 200, description = "The cited answer (or the abstention)", body = Answer),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "A question over the model's token limit", body = ErrorBody),
         (status = 422, description = "Empty, garbage or too long question; bad passages or filter; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once; retry after the Retry-After header", body = ErrorBody),
     ),
@@ -133,6 +134,7 @@ fn answer_with(
     responses(
         (status = 200, description = "An event stream (text/event-stream) of token (with a language model), delta, citation and done events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "A question over the model's token limit", body = ErrorBody),
         (status = 422, description = "Empty, garbage or too long question; bad passages or filter; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once; retry after the Retry-After header", body = ErrorBody),
     ),
@@ -168,9 +170,10 @@ pub async fn ask_stream(
             send(error_event(e.into(), &request_id));
         }
     });
-    let events = futures_util::stream::unfold((rx, stop_when_dropped), |(mut rx, guard)| async move {
-        rx.recv().await.map(|e| (Ok(e), (rx, guard)))
-    });
+    let events =
+        futures_util::stream::unfold((rx, stop_when_dropped), |(mut rx, guard)| async move {
+            rx.recv().await.map(|e| (Ok(e), (rx, guard)))
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
