@@ -34,8 +34,8 @@ impl EmbedBudget {
         windows: usize::MAX,
     };
 
-    /// What a search query or question may cost: about two full windows (a 1,000-character
-    /// Persian query is 200 to 400 tokens).
+    /// What a search query or question may cost: 1,024 tokens, three overlapping windows
+    /// (a 1,000-character Persian query is 200 to 400 tokens).
     pub const QUERY: EmbedBudget = EmbedBudget {
         tokens_per_text: 1024,
         windows: 3,

@@ -723,8 +723,8 @@ fn encoder_work_is_counted_in_tokens_and_windows() {
         "refused before any model work: {:?}",
         started.elapsed()
     );
-    // A semantic search is a query: about two windows at most. Within the characters
-    // allowed here (and the 16 KiB request target), CJK characters are about a token each.
+    // A semantic search is a query: 1,024 tokens at most. Within the characters
+    // allowed here (and the 16 KiB request target), these characters are a token each.
     let q = cjk_text(1_800);
     let (st, resp) = su::post_json(
         &s,
