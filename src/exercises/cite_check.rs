@@ -15,6 +15,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer::evidence::EvidenceConfig;
 use crate::answer::{ask, AskOptions, Citation};
 use crate::engine::Engine;
 use crate::lexical::{Filters, LexicalHit};
@@ -118,6 +119,15 @@ fn wrong_passage(
     }
 }
 
+/// Evidence settings that quote close runners-up of other passages: an answer's default
+/// quotes one window of its best passage, while the exercise needs an answer that cites
+/// several passages, one of which is swapped.
+const SPREAD: EvidenceConfig = EvidenceConfig {
+    max_sentences: 3,
+    keep_margin: 0.2,
+    neighbour_share: 0.3,
+};
+
 /// The exercise for one heading, or `None` when the answer abstains, cites fewer than two
 /// passages, or no wrong passage can be found.
 fn build(
@@ -132,6 +142,7 @@ fn build(
             lang: vec![lang],
             ..Filters::default()
         },
+        evidence: SPREAD,
         ..AskOptions::default()
     };
     let answer = match ask(engine, &question, &opts) {
