@@ -174,13 +174,8 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Engine) -> T + Send + 'static,
     {
-        let slot = self.inner.gate.try_enter()?;
-        let engine = self.engine();
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            work(&engine)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("a search task failed: {e}")))
+        self.spawn_gated(work)?
+            .await
+            .map_err(|e| ApiError::Internal(format!("a search task failed: {e}")))
     }
 }

@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -143,31 +143,20 @@ pub async fn ask_stream(
     JsonBody(req): JsonBody<AskRequest>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let opts = prepare(&state, &req)?;
-    // Taken here so that a full server answers 429 instead of opening a stream.
-    let slot = state.gate().try_enter()?;
-    let engine = state.engine();
     let llm = state.llm().cloned();
     let request_id = current_request_id();
-    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(32);
-    tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        // A client that went away closes the channel; the answer still finishes (it is
+    // The gate is taken before the stream opens: a full server answers 429, not a stream.
+    let events = state.stream_engine(32, move |engine, tx| {
+        // A client that went away closes the stream; the answer still finishes (it is
         // short, or bounded by the generator's max_tokens) and its events are dropped.
-        let send = |event: Event| {
-            let _ = tx.blocking_send(event);
-        };
-        let result = answer_with(&engine, llm.as_deref(), &req.question, &opts, &mut |e| {
-            send(answer_event(&e))
+        let result = answer_with(engine, llm.as_deref(), &req.question, &opts, &mut |e| {
+            tx.send(answer_event(&e));
         });
         if let Err(e) = result {
-            send(error_event(e.into(), &request_id));
+            tx.send(error_event(e.into(), &request_id));
         }
-    });
-    let events =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
+    })?;
+    let events = events.map(Ok);
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
