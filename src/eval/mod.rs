@@ -87,19 +87,13 @@ pub struct SectionRef {
 }
 
 impl SectionRef {
-    /// Whether a chunk is the unit this reference names (numbers compared in canonical
-    /// form, so «۷» and "7" agree).
-    pub fn names_unit(&self, chunk: &crate::lexical::LexicalHit) -> bool {
-        use crate::ingest::structure::canonical_number;
-        let same = |want: &Option<String>, got: &Option<String>| match (want, got) {
-            (None, None) => true,
-            (Some(w), Some(g)) => canonical_number(w) == canonical_number(g),
-            _ => false,
-        };
-        self.article.is_some()
-            && same(&self.article, &chunk.article)
-            && same(&self.note, &chunk.note)
-            && same(&self.clause, &chunk.clause)
+    /// The unit this reference names, when it names an article.
+    pub fn unit(&self) -> Option<crate::lexical::UnitRef> {
+        Some(crate::lexical::UnitRef {
+            article: self.article.clone()?,
+            note: self.note.clone(),
+            clause: self.clause.clone(),
+        })
     }
 }
 

@@ -33,6 +33,10 @@ use crate::lexical::{LexicalError, LexicalHit};
 use crate::search::SearchError;
 use crate::text::Lang;
 
+use cite_check::CiteCheck;
+use disagreement::Disagreement;
+use find_source::FindSource;
+use normalization::SpellingPair;
 pub use validate::{validate, Invalid};
 
 /// The seed used when none is given, so two trainers asking for the same set get the same one.
@@ -242,6 +246,16 @@ impl Body {
         }
     }
 
+    /// The item as its kind, for checking.
+    pub fn exercise(&self) -> &dyn Exercise {
+        match self {
+            Body::FindTheSource(x) => x,
+            Body::RetrieverDisagreement(x) => x,
+            Body::CiteCheck(x) => x,
+            Body::Normalization(x) => x,
+        }
+    }
+
     /// The participants' part only (no key), for the exercises file of `--format jsonl`.
     pub fn task_json(&self) -> serde_json::Value {
         let task = match self {
@@ -328,6 +342,59 @@ impl Sink<'_> {
     }
 }
 
+/// One kind of exercise, implemented by its item type in the kind's module: how candidates
+/// are made from a scope and how an item is checked against the index. The generator and
+/// [`validate`] reach every kind through it.
+pub trait Exercise {
+    /// Offers up to `want` candidates to `sink`, best first, drawing every choice from `rng`.
+    fn candidates(
+        ctx: &Context,
+        rng: &mut seed::Stream,
+        want: usize,
+        sink: &mut Sink,
+    ) -> Result<()>
+    where
+        Self: Sized;
+
+    /// Checks this item against the index `engine` holds. `Ok(Err(_))` is an invalid item;
+    /// `Err(_)` is a failure to read the index or run retrieval.
+    fn check(&self, engine: &Engine) -> Result<std::result::Result<(), Invalid>>;
+
+    /// Whether the kind compares the semantic retriever with the lexical one (it is skipped,
+    /// with a note, when the index has no model).
+    fn needs_semantic() -> bool
+    where
+        Self: Sized,
+    {
+        false
+    }
+}
+
+/// Makes kind `E`'s candidates into `sink`, or notes why the kind cannot run here.
+fn make<E: Exercise>(
+    ctx: &Context,
+    rng: &mut seed::Stream,
+    want: usize,
+    sink: &mut Sink,
+) -> Result<Option<String>> {
+    if E::needs_semantic() && ctx.engine.retriever().semantic.is_none() {
+        let why = ctx
+            .engine
+            .semantic_unavailable
+            .clone()
+            .unwrap_or_else(|| "no model loaded".into());
+        // Asked for this kind alone, the set cannot be made at all.
+        if ctx.options.kinds.iter().all(|k| *k == sink.report.kind) {
+            return Err(ExercisesError::NoSemantic(why));
+        }
+        return Ok(Some(format!(
+            "skipped: semantic search unavailable ({why})"
+        )));
+    }
+    E::candidates(ctx, rng, want, sink)?;
+    Ok(None)
+}
+
 /// How many candidates a kind may try per requested item: validation may drop some.
 const CANDIDATES_PER_ITEM: usize = 3;
 
@@ -363,28 +430,14 @@ pub fn generate(engine: &Engine, options: &ExerciseOptions) -> Result<ExerciseSe
             items: &mut items,
             report: &mut r,
         };
-        match kind {
-            Kind::FindTheSource => find_source::candidates(&ctx, &mut rng, want, &mut sink)?,
-            Kind::RetrieverDisagreement => {
-                if engine.retriever().semantic.is_none() {
-                    let why = engine
-                        .semantic_unavailable
-                        .clone()
-                        .unwrap_or_else(|| "no model loaded".into());
-                    if options
-                        .kinds
-                        .iter()
-                        .all(|k| *k == Kind::RetrieverDisagreement)
-                    {
-                        return Err(ExercisesError::NoSemantic(why));
-                    }
-                    r.note = Some(format!("skipped: semantic search unavailable ({why})"));
-                } else {
-                    disagreement::candidates(&ctx, &mut rng, want, &mut sink)?;
-                }
-            }
-            Kind::CiteCheck => cite_check::candidates(&ctx, &mut rng, want, &mut sink)?,
-            Kind::Normalization => normalization::candidates(&ctx, &mut rng, want, &mut sink)?,
+        let note = match kind {
+            Kind::FindTheSource => make::<FindSource>(&ctx, &mut rng, want, &mut sink)?,
+            Kind::RetrieverDisagreement => make::<Disagreement>(&ctx, &mut rng, want, &mut sink)?,
+            Kind::CiteCheck => make::<CiteCheck>(&ctx, &mut rng, want, &mut sink)?,
+            Kind::Normalization => make::<SpellingPair>(&ctx, &mut rng, want, &mut sink)?,
+        };
+        if note.is_some() {
+            r.note = note;
         }
         if r.written < r.requested && r.note.is_none() {
             r.note = Some(format!(

@@ -7,7 +7,7 @@
 
 use crate::engine::Engine;
 
-use super::{cite_check, disagreement, find_source, normalization, Body, ExercisesError, Item};
+use super::{ExercisesError, Item};
 
 /// Why an item is not a valid exercise.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,10 +76,5 @@ impl Invalid {
 /// Checks one item against the index `engine` holds. `Ok(Err(_))` is an invalid item;
 /// `Err(_)` is a failure to read the index or run retrieval.
 pub fn validate(engine: &Engine, item: &Item) -> Result<Result<(), Invalid>, ExercisesError> {
-    match &item.body {
-        Body::FindTheSource(x) => find_source::check(engine, x),
-        Body::RetrieverDisagreement(x) => disagreement::check(engine, x),
-        Body::CiteCheck(x) => cite_check::check(engine, x),
-        Body::Normalization(x) => normalization::check(engine, x),
-    }
+    item.body.exercise().check(engine)
 }

@@ -12,7 +12,7 @@ pub mod query;
 mod reader;
 pub mod schema;
 pub mod snippet;
-mod units;
+pub(crate) mod units;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ use serde::Serialize;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 use thiserror::Error;
+use utoipa::ToSchema;
 
 pub use compile::CompiledQuery;
 pub use filter::{FilterError, Filters};
@@ -29,6 +30,7 @@ pub use query::{parse as parse_query, Lookup, Occurrence, ParsedQuery, QueryErro
 pub use reader::RankedChunk;
 pub use schema::Fields;
 pub use snippet::Snippet;
+pub use units::{UnitRef, UnitRequest};
 pub use writer::IndexSession;
 
 use crate::fault::{ErrorKind, Fault};
@@ -111,32 +113,76 @@ impl Default for FieldBoosts {
     }
 }
 
-/// One chunk found by a lexical search, with everything needed to show and cite it.
-#[derive(Debug, Clone, Serialize)]
-pub struct LexicalHit {
+/// One indexed chunk as stored: what a hit, a citation and the chunk route all show. It is
+/// also the JSON of a whole passage (`GET /api/chunks/{id}`, a document's chunks), where
+/// the server path of the source file is never sent.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ChunkJson)]
+pub struct Passage {
+    /// `doc_id#n`, stable while the document is unchanged.
     pub chunk_id: String,
+    /// The document's id (its file name without extension).
     pub doc_id: String,
-    pub score: f32,
+    /// The document's title.
     pub title: String,
+    /// Title, headings and legal markers down to this passage.
     pub breadcrumb: Vec<String>,
-    pub snippet: Snippet,
-    pub doc_type: String,
-    pub lang: String,
-    pub year: Option<u32>,
-    pub status: Option<String>,
-    pub article: Option<String>,
-    pub clause: Option<String>,
-    pub note: Option<String>,
-    pub start: u64,
-    pub end: u64,
-    pub source: String,
+    /// The whole passage.
     pub text: String,
+    /// `fa` or `en`.
+    pub lang: String,
+    /// The document type from its front matter (law, regulation, standard, ...).
+    pub doc_type: String,
+    /// Year of enactment or publication, when known.
+    pub year: Option<u32>,
+    /// In force, repealed, draft, ... as the front matter says.
+    pub status: Option<String>,
+    /// The article (ماده) number the passage is in, canonical («10 مکرر»).
+    pub article: Option<String>,
+    /// The clause (بند) letter or number, or an ISO clause number.
+    pub clause: Option<String>,
+    /// The note (تبصره) number; empty for an unnumbered note.
+    pub note: Option<String>,
+    /// Byte span of the passage in its document's text.
+    pub start: u64,
+    /// End of that span (exclusive).
+    pub end: u64,
+    /// The file the document was indexed from; shown by the CLI, never sent over HTTP.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub source: String,
+    /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
+    #[serde(
+        rename = "page",
+        skip_serializing_if = "Option::is_none",
+        with = "crate::ingest::page_json"
+    )]
+    #[schema(value_type = Option<Object>)]
+    pub pages: Option<crate::ingest::PageSpan>,
+    /// Present when the passage was read by OCR from a scanned page: `{"confidence": 0.91}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
+}
+
+/// One chunk found by a search: the stored passage with what the query made of it.
+/// Reads through to the passage's fields (`hit.title`), which is all most callers need.
+#[derive(Debug, Clone)]
+pub struct LexicalHit {
+    /// The chunk as stored.
+    pub passage: Passage,
+    /// The ranking score (BM25, or the fused score once fused).
+    pub score: f32,
+    /// An excerpt around the query's terms, with their byte ranges.
+    pub snippet: Snippet,
     /// The query terms found in this chunk (normalized forms).
     pub matched_terms: Vec<String>,
-    /// Source pages of the chunk (PDFs only), for citations such as "p. 12".
-    pub pages: Option<crate::ingest::PageSpan>,
-    /// Set for a chunk read by OCR from a scanned page, with its mean word confidence.
-    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
+}
+
+impl std::ops::Deref for LexicalHit {
+    type Target = Passage;
+    fn deref(&self) -> &Passage {
+        &self.passage
+    }
 }
 
 /// An open index directory.

@@ -57,6 +57,10 @@ pub struct Lookup {
     pub article: Option<String>,
     pub clause: Option<String>,
     pub note: Option<String>,
+    /// The same query read for the structural look-up (`search::lookup`): the unit with
+    /// «مکرر» and ordinal notes, and the law's name. Read here, with the rest, so the query
+    /// is parsed once.
+    pub named: Option<super::units::UnitRequest>,
 }
 
 impl Lookup {
@@ -251,6 +255,7 @@ pub fn find_lookup(raw: &str) -> Lookup {
             lookup.note = Some(c.get(1).map(|m| m.as_str().to_string()).unwrap_or_default());
         }
     }
+    lookup.named = super::units::read_request(&text);
     lookup
 }
 

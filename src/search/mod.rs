@@ -103,15 +103,14 @@ pub struct Explain {
 }
 
 /// One result, displayable and citable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SearchHit {
-    #[serde(flatten)]
     pub hit: LexicalHit,
     pub explain: Explain,
 }
 
 /// The results and what actually ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SearchResults {
     pub mode: Mode,
     pub hits: Vec<SearchHit>,
@@ -348,7 +347,7 @@ impl Retriever<'_> {
         let looked_up = match mode {
             Mode::Semantic => lookup::Resolution::default(),
             _ if *filters != Filters::default() => lookup::Resolution::default(),
-            _ => lookup::resolve(self.lexical, &query.raw, &fused)?,
+            _ => lookup::resolve(self.lexical, &query.lookup, &fused)?,
         };
         let fused = lookup::pin(fused, &looked_up.pinned);
         let shown: Vec<Fused> = fused.into_iter().take(k).collect();

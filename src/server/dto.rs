@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ingest::PageSpan;
-use crate::lexical::{DocEntry, LexicalHit};
+use crate::lexical::DocEntry;
 use crate::search::json::HitJson;
 use crate::search::Mode;
 
@@ -31,19 +30,19 @@ pub struct SearchParams {
     explain: Option<bool>,
 }
 
-/// The answer to `GET /api/search`.
+/// The answer to `GET /api/search`, a view of the results (nothing is copied).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SearchResponse {
+pub struct SearchResponse<'a> {
     pub query: String,
     /// The retriever that ran (lexical when semantic search is unavailable).
     #[schema(value_type = String, example = "hybrid")]
     pub mode: Mode,
     /// Set when the requested mode could not run and another did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
+    pub warning: Option<&'a str>,
     /// Set when the query names a unit («ماده ۹۹ قانون ...») that the named law lacks.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<&'a str>,
     pub filters: BTreeMap<String, String>,
     /// True when no query term matched anywhere and the semantic similarity is low: the
     /// hits are only the nearest passages, not matches («نتیجهٔ دقیقی یافت نشد»).
@@ -51,8 +50,8 @@ pub struct SearchResponse {
     /// With `explain=true` in hybrid mode: the semantic weight chosen for this query and the
     /// signals behind it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fusion: Option<crate::search::FusionChoice>,
-    pub hits: Vec<HitJson>,
+    pub fusion: Option<&'a crate::search::FusionChoice>,
+    pub hits: Vec<HitJson<'a>>,
 }
 
 /// A document in the index.
@@ -93,59 +92,9 @@ pub struct DocumentList {
     pub documents: Vec<DocumentJson>,
 }
 
-/// A full passage, for citations and the "open source" link.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChunkJson {
-    pub chunk_id: String,
-    pub doc_id: String,
-    pub title: String,
-    pub breadcrumb: Vec<String>,
-    /// The whole passage.
-    pub text: String,
-    pub lang: String,
-    pub doc_type: String,
-    pub year: Option<u32>,
-    pub status: Option<String>,
-    pub article: Option<String>,
-    pub clause: Option<String>,
-    pub note: Option<String>,
-    /// Byte span of the passage in its document's text.
-    pub start: u64,
-    pub end: u64,
-    /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "crate::ingest::page_json"
-    )]
-    #[schema(value_type = Option<Object>)]
-    pub page: Option<PageSpan>,
-    /// Present when the passage was read by OCR from a scanned page: `{"confidence": 0.91}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
-}
-
-impl From<LexicalHit> for ChunkJson {
-    fn from(h: LexicalHit) -> Self {
-        ChunkJson {
-            chunk_id: h.chunk_id,
-            doc_id: h.doc_id,
-            title: h.title,
-            breadcrumb: h.breadcrumb,
-            text: h.text,
-            lang: h.lang,
-            doc_type: h.doc_type,
-            year: h.year,
-            status: h.status,
-            article: h.article,
-            clause: h.clause,
-            note: h.note,
-            start: h.start,
-            end: h.end,
-            page: h.pages,
-            ocr: h.ocr,
-        }
-    }
-}
+/// A full passage, for citations and the "open source" link: the stored passage itself
+/// (its `source` path is never serialized).
+pub type ChunkJson = crate::lexical::Passage;
 
 /// A document with its passages, in order.
 #[derive(Debug, Serialize, ToSchema)]
