@@ -11,8 +11,16 @@
 //! [`cli`] drives it all from the command line; [`server`] serves it over HTTP with the web
 //! page from [`ui`].
 
+// Every public item says what it is for; `cargo clippy -- -D warnings` makes this an error.
+// The modules marked `allow(missing_docs)` below still owe docs on fields and variants
+// (issue 18): the answer layer, the encoder and the vector store are being reworked on
+// other branches, and ingest, exercises and server are next.
+#![warn(missing_docs)]
+
+#[allow(missing_docs)]
 pub mod answer;
 pub mod cli;
+#[allow(missing_docs)]
 pub mod embed;
 pub mod engine;
 pub mod error;
@@ -26,6 +34,7 @@ pub mod search;
 pub mod server;
 pub mod text;
 pub mod ui;
+#[allow(missing_docs)]
 pub mod vector;
 
 pub use error::{Error, ErrorKind, Fault, Result};

@@ -35,14 +35,14 @@ pub struct Cli {
     pub index: PathBuf,
 
     #[command(flatten)]
-    pub model: model::ModelArgs,
+    pub(crate) model: model::ModelArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Index folders or files (Markdown, text, HTML, PDF, DOCX); re-running updates only what
     /// changed.
     Index(index::IndexArgs),

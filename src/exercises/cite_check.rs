@@ -35,7 +35,9 @@ const WRONG_DEPTH: usize = 15;
 /// A cited source as the handout shows it: which passage, not what it says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
+    /// The citation number `[n]` in the answer.
     pub n: usize,
+    /// The cited passage.
     #[serde(flatten)]
     pub passage: PassageRef,
 }
@@ -43,9 +45,11 @@ pub struct Source {
 /// The participant's part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CiteTask {
+    /// The question the answer answers.
     pub question: String,
     /// Sentences each followed by its `[n]` marker.
     pub answer: String,
+    /// The cited passages, one swapped for a wrong one.
     pub sources: Vec<Source>,
 }
 
@@ -65,7 +69,9 @@ pub struct CiteKey {
 /// One cite-check exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CiteCheck {
+    /// What participants see.
     pub task: CiteTask,
+    /// The answer.
     pub key: CiteKey,
 }
 

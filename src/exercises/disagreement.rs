@@ -42,7 +42,9 @@ const KEYWORDS: usize = 4;
 /// One entry of a top-5 list as participants see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listed {
+    /// 1-based rank in the list.
     pub rank: usize,
+    /// The listed passage.
     #[serde(flatten)]
     pub passage: PassageRef,
 }
@@ -50,14 +52,18 @@ pub struct Listed {
 /// The participant's part: the query and both top-5 lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisagreementTask {
+    /// The query both retrievers ran.
     pub query: String,
+    /// The keyword (BM25) top 5.
     pub lexical: Vec<Listed>,
+    /// The semantic top 5.
     pub semantic: Vec<Listed>,
 }
 
 /// One entry of a list in the key: its score and where the other retriever put it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
+    /// The chunk.
     pub chunk_id: String,
     /// BM25 score (lexical list) or cosine similarity (semantic list).
     pub score: f32,
@@ -84,17 +90,21 @@ pub enum Hint {
 /// The key: scores and ranks on both sides, the overlap and the hints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DisagreementKey {
+    /// The keyword list with scores.
     pub lexical: Vec<Scored>,
+    /// The semantic list with scores.
     pub semantic: Vec<Scored>,
     /// Chunks in both top-5 lists.
     pub shared: usize,
-    pub hints: Vec<Hint>,
+    pub(crate) hints: Vec<Hint>,
 }
 
 /// One retriever-disagreement exercise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Disagreement {
+    /// What participants see.
     pub task: DisagreementTask,
+    /// The answer.
     pub key: DisagreementKey,
 }
 
@@ -103,12 +113,14 @@ pub struct Disagreement {
 /// (a chunk missing from a list counts as rank [`DEPTH`] + 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Measure {
+    /// Chunks in both top-5 lists.
     pub shared: usize,
-    pub top_differs: bool,
-    pub displacement: usize,
+    pub(crate) top_differs: bool,
+    pub(crate) displacement: usize,
 }
 
 impl Measure {
+    /// Measures two ranked lists.
     pub fn of(lexical: &Ranked, semantic: &Ranked) -> Measure {
         let rank_in = |list: &Ranked, id: &str| {
             list.iter()

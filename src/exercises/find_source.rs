@@ -46,15 +46,20 @@ pub struct SourceKey {
     pub answer: String,
     /// The whole key sentence, as written in the source.
     pub sentence: String,
+    /// The chunk that states the sentence.
     pub source: PassageRef,
+    /// Its article, for the key.
     pub article: Option<String>,
+    /// Its clause, for the key.
     pub clause: Option<String>,
 }
 
 /// One find-the-source exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindSource {
+    /// What participants see.
     pub task: SourceTask,
+    /// The answer.
     pub key: SourceKey,
 }
 

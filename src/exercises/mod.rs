@@ -53,22 +53,32 @@ pub const MAX_COUNT: usize = 30;
 #[derive(Debug, Error)]
 pub enum ExercisesError {
     #[error("choose the documents: give --topic TEXT or --doc-type TYPE")]
+    /// Neither a topic nor a document type was given.
     NoScope,
     #[error("--count must be between 1 and {MAX_COUNT}, not {0}")]
+    /// A count outside 1 to MAX_COUNT.
     BadCount(usize),
     #[error("no {lang} chunks match {scope}; try another topic or doc type, or --lang {other}")]
+    /// The scope has no chunks in the handout's language.
     EmptyScope {
+        /// The language asked for.
         lang: &'static str,
+        /// The topic or doc type, for the message.
         scope: String,
+        /// The other language, to suggest.
         other: &'static str,
     },
     #[error("retriever-disagreement exercises need the model and the index's vectors: {0}")]
+    /// Only retriever-disagreement was asked for and there is no semantic side.
     NoSemantic(String),
     #[error(transparent)]
+    /// Retrieval failed.
     Search(#[from] SearchError),
     #[error(transparent)]
+    /// Answering a cite-check question failed.
     Answer(crate::answer::AnswerError),
     #[error(transparent)]
+    /// Reading the index failed.
     Lexical(#[from] LexicalError),
 }
 
@@ -109,6 +119,8 @@ type Result<T, E = ExercisesError> = std::result::Result<T, E>;
     clap::ValueEnum,
 )]
 #[serde(rename_all = "kebab-case")]
+// A doc comment on a clap value becomes its `--help` text; the module docs say what each is.
+#[allow(missing_docs)]
 pub enum Kind {
     FindTheSource,
     RetrieverDisagreement,
@@ -117,6 +129,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order a set lists them.
     pub const ALL: [Kind; 4] = [
         Kind::FindTheSource,
         Kind::RetrieverDisagreement,
@@ -156,7 +169,9 @@ pub struct ExerciseOptions {
     pub count: usize,
     /// Language of the handout and of the chunks its items come from.
     pub lang: Lang,
+    /// The kinds to make.
     pub kinds: Vec<Kind>,
+    /// Seeds every random choice: the same index, options and seed give the same set.
     pub seed: u64,
 }
 
@@ -198,14 +213,20 @@ impl ExerciseOptions {
 /// A passage as exercises show it: enough to find it again and to cite it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassageRef {
+    /// The chunk's id.
     pub chunk_id: String,
+    /// Its document's id.
     pub doc_id: String,
+    /// Its document's title.
     pub title: String,
+    /// Its heading path.
     pub breadcrumb: Vec<String>,
+    /// `fa` or `en`.
     pub lang: String,
 }
 
 impl PassageRef {
+    /// The reference to a found chunk.
     pub fn of(hit: &LexicalHit) -> PassageRef {
         PassageRef {
             chunk_id: hit.chunk_id.clone(),
@@ -223,6 +244,7 @@ pub struct Item {
     /// `fs-1`, `rd-1`, `cc-1`, `nz-1`, ...: stable within a set.
     pub id: String,
     #[serde(flatten)]
+    /// The exercise and its key.
     pub body: Body,
 }
 
@@ -230,13 +252,18 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Body {
+    /// A cloze sentence whose chunk the participant finds.
     FindTheSource(find_source::FindSource),
+    /// A query where the two retrievers disagree.
     RetrieverDisagreement(disagreement::Disagreement),
+    /// An answer with one citation swapped.
     CiteCheck(cite_check::CiteCheck),
+    /// Two spellings: does the analyzer match them?
     Normalization(normalization::SpellingPair),
 }
 
 impl Body {
+    /// The kind of this exercise.
     pub fn kind(&self) -> Kind {
         match self {
             Body::FindTheSource(_) => Kind::FindTheSource,
@@ -271,9 +298,12 @@ impl Body {
 /// How one kind fared: asked for, kept, and dropped by validation (with the reasons).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindReport {
+    /// The kind.
     pub kind: Kind,
-    pub requested: usize,
+    pub(crate) requested: usize,
+    /// Items kept.
     pub written: usize,
+    /// Candidates dropped by validation.
     pub dropped: usize,
     /// Validation failures by reason (see [`Invalid::reason`]).
     pub dropped_by_reason: BTreeMap<String, usize>,
@@ -284,10 +314,13 @@ pub struct KindReport {
 /// A generated set: what it was made from, its items and how generation went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseSet {
+    /// The options it was made with.
     pub options: ExerciseOptions,
     /// The index generation the set was validated against.
     pub index_generation: u64,
+    /// The exercises, by kind in [`Kind::ALL`] order.
     pub items: Vec<Item>,
+    /// How each kind fared.
     pub report: Vec<KindReport>,
 }
 
@@ -300,9 +333,11 @@ impl ExerciseSet {
 
 /// Everything a kind's generator may look at.
 pub struct Context<'a> {
+    /// The index (and model) to draw from and validate against.
     pub engine: &'a Engine,
     /// The chunks of the scope, in the handout's language, in a fixed order.
     pub pool: Vec<LexicalHit>,
+    /// What the set is made of.
     pub options: &'a ExerciseOptions,
 }
 

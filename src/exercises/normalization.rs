@@ -49,17 +49,20 @@ pub enum Variation {
 /// The participant's part: two spellings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairTask {
+    /// The spelling as a passage writes it.
     pub a: String,
+    /// Another spelling of it.
     pub b: String,
 }
 
 /// The key: the verdict, the kind of variation, the analyzer's output, and where `a` is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairKey {
+    /// Whether the analyzer makes the two match.
     pub matches: bool,
-    pub variation: Variation,
-    pub a_terms: Vec<String>,
-    pub b_terms: Vec<String>,
+    pub(crate) variation: Variation,
+    pub(crate) a_terms: Vec<String>,
+    pub(crate) b_terms: Vec<String>,
     /// The passage that writes `a`.
     pub source: PassageRef,
     /// Whether a search for `b` finds that passage (every match must be found).
@@ -69,7 +72,9 @@ pub struct PairKey {
 /// One normalization exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpellingPair {
+    /// What participants see.
     pub task: PairTask,
+    /// The answer.
     pub key: PairKey,
 }
 

@@ -42,26 +42,48 @@ pub enum LexicalError {
     #[error(
         "no index at {0}: build one with `envkb index PATH` (or point --index / ENVKB_INDEX at it)"
     )]
+    /// Nothing to open at this folder.
     NoIndex(PathBuf),
     #[error("another envkb process is writing to the index at {0}; wait for it to finish")]
+    /// Another process holds tantivy's writer lock.
     Locked(PathBuf),
     #[error("the index at {dir} was made by an incompatible envkb (format {found}, expected {expected}); rebuild it: remove that folder and run `envkb index PATH` again")]
+    /// Written by an envkb with another index format.
     Format {
+        /// The index folder.
         dir: PathBuf,
+        /// The format the folder holds (0 when its schema differs).
         found: u32,
+        /// The format this build reads.
         expected: u32,
     },
     #[error("the index at {dir} is damaged: {detail}")]
-    Corrupt { dir: PathBuf, detail: String },
+    /// The folder is an index but cannot be read.
+    Corrupt {
+        /// The index folder.
+        dir: PathBuf,
+        /// What tantivy or the manifest check found wrong.
+        detail: String,
+    },
     #[error(transparent)]
+    /// The query text cannot be parsed.
     Query(#[from] QueryError),
     #[error(transparent)]
+    /// A filter is malformed.
     Filter(#[from] FilterError),
     #[error("{dir} is not an envkb index and not empty (it holds {found}); point --index at an empty or new folder")]
-    NotAnIndex { dir: PathBuf, found: String },
+    /// The folder holds files that are not an index's.
+    NotAnIndex {
+        /// The folder.
+        dir: PathBuf,
+        /// Some of the files in it, for the message.
+        found: String,
+    },
     #[error("index I/O failed: {0}")]
+    /// Reading or writing the folder failed.
     Io(#[from] std::io::Error),
     #[error("index engine failed: {0}")]
+    /// tantivy failed underneath.
     Tantivy(#[from] tantivy::TantivyError),
 }
 
@@ -92,8 +114,11 @@ type Result<T> = std::result::Result<T, LexicalError>;
 /// Relative weights of the searched fields; measured on the bench data (docs/BENCHMARKS.md).
 #[derive(Debug, Clone, Copy)]
 pub struct FieldBoosts {
+    /// Weight of the passage text.
     pub body: f32,
+    /// Weight of the document title.
     pub title: f32,
+    /// Weight of the heading path down to the passage.
     pub breadcrumb: f32,
     /// Added to a chunk whose article (or clause) number the query names.
     pub lookup: f32,
@@ -271,6 +296,7 @@ impl LexicalIndex {
         })
     }
 
+    /// The folder the index lives in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -281,15 +307,17 @@ impl LexicalIndex {
         dir::verify_segments(&self.dir, &self.index)
     }
 
+    /// The documents of the generation this index was opened (or last committed) at.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
+    /// The analyzer the index was built with, for analyzing queries and snippets the same way.
     pub fn analyzer(&self) -> &Analyzer {
         &self.analyzer
     }
 
-    pub fn set_boosts(&mut self, boosts: FieldBoosts) {
+    pub(crate) fn set_boosts(&mut self, boosts: FieldBoosts) {
         self.boosts = boosts;
     }
 

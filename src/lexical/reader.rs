@@ -22,8 +22,11 @@ use super::{
 /// searcher it came from (so its hit is read without a second look-up).
 #[derive(Debug, Clone)]
 pub struct RankedChunk {
+    /// The chunk's id.
     pub chunk_id: String,
+    /// Its BM25 score (with field and look-up boosts).
     pub score: f32,
+    /// Where it lies in the searcher that ranked it.
     pub address: DocAddress,
 }
 

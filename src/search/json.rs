@@ -15,8 +15,11 @@ use crate::lexical::LexicalHit;
 pub struct HitJson<'a> {
     /// 1 for the best hit.
     pub rank: usize,
+    /// The document's id.
     pub doc_id: &'a str,
+    /// `doc_id#n`, the id to cite or fetch the passage by.
     pub chunk_id: &'a str,
+    /// The document's title.
     pub title: &'a str,
     /// Title, headings and legal markers down to this passage.
     pub breadcrumb: &'a [String],
@@ -27,14 +30,21 @@ pub struct HitJson<'a> {
     pub highlights: Vec<[usize; 2]>,
     /// The score the hits are ranked by (fused in hybrid mode).
     pub score: f32,
+    /// The document type (law, regulation, standard, ...).
     pub doc_type: &'a str,
+    /// `fa` or `en`.
     pub lang: &'a str,
+    /// Year of enactment or publication, when known.
     pub year: Option<u32>,
+    /// In force, repealed, draft, ... as the front matter says.
     pub status: Option<&'a str>,
+    /// The article (ماده) the passage is in.
     pub article: Option<&'a str>,
+    /// The clause (بند) letter or number, or an ISO clause number.
     pub clause: Option<&'a str>,
     /// Byte span of the passage in its document's text.
     pub start: u64,
+    /// End of that span (exclusive).
     pub end: u64,
     /// The file the document was indexed from (command line only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,7 +70,9 @@ pub struct HitJson<'a> {
 /// Whether a hit's JSON names the file it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    /// The CLI: the user owns the files.
     Show,
+    /// HTTP: server paths are never sent.
     Hide,
 }
 

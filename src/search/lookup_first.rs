@@ -13,7 +13,9 @@ use super::{HybridConfig, Mode, Retriever, SearchError, SearchResults};
 
 /// Lexical results that answer a structural look-up, and why semantic search was skipped.
 pub struct LookupAnswer {
+    /// The lexical results, the named unit first.
     pub results: SearchResults,
+    /// Why the semantic side was skipped, for the user.
     pub reason: String,
 }
 

@@ -33,6 +33,7 @@ pub struct SearchParams {
 /// The answer to `GET /api/search`, a view of the results (nothing is copied).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResponse<'a> {
+    /// The query as sent.
     pub query: String,
     /// The retriever that ran (lexical when semantic search is unavailable).
     #[schema(value_type = String, example = "hybrid")]
@@ -43,6 +44,7 @@ pub struct SearchResponse<'a> {
     /// Set when the query names a unit («ماده ۹۹ قانون ...») that the named law lacks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'a str>,
+    /// The filters applied, by key.
     pub filters: BTreeMap<String, String>,
     /// True when no query term matched anywhere and the semantic similarity is low: the
     /// hits are only the nearest passages, not matches («نتیجهٔ دقیقی یافت نشد»).
@@ -51,18 +53,26 @@ pub struct SearchResponse<'a> {
     /// signals behind it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fusion: Option<&'a crate::search::FusionChoice>,
+    /// The hits, best first.
     pub hits: Vec<HitJson<'a>>,
 }
 
 /// A document in the index.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentJson {
+    /// The document's id.
     pub doc_id: String,
+    /// Its title.
     pub title: String,
+    /// Its type (law, regulation, standard, ...).
     pub doc_type: String,
+    /// `fa` or `en`.
     pub lang: String,
+    /// Year of enactment or publication, when known.
     pub year: Option<u32>,
+    /// In force, repealed, draft, ... when given.
     pub status: Option<String>,
+    /// Its passages.
     pub chunks: u32,
     /// Size of the document's text in bytes.
     pub bytes: u64,
@@ -71,6 +81,7 @@ pub struct DocumentJson {
 }
 
 impl DocumentJson {
+    /// The JSON of a manifest entry.
     pub fn new(doc_id: &str, e: &DocEntry, uploaded: bool) -> DocumentJson {
         DocumentJson {
             doc_id: doc_id.to_string(),
@@ -89,6 +100,7 @@ impl DocumentJson {
 /// The answer to `GET /api/documents`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentList {
+    /// Every indexed document, by id.
     pub documents: Vec<DocumentJson>,
 }
 
@@ -99,7 +111,9 @@ pub type ChunkJson = crate::lexical::Passage;
 /// A document with its passages, in order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentDetail {
+    /// The document.
     pub document: DocumentJson,
+    /// Its passages in text order.
     pub chunks: Vec<ChunkJson>,
 }
 
@@ -116,8 +130,11 @@ pub struct UploadForm {
 /// What an upload did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadResponse {
+    /// The id the upload got (its file name without extension).
     pub doc_id: String,
+    /// Its title.
     pub title: String,
+    /// Passages it was cut into.
     pub chunks: u32,
     /// An earlier upload with the same name was replaced.
     pub replaced: bool,
@@ -132,7 +149,9 @@ pub struct UploadResponse {
 /// What a delete did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeleteResponse {
+    /// The id asked for.
     pub doc_id: String,
+    /// Whether a document by that id was there and is gone now.
     pub deleted: bool,
     /// The uploaded file was removed too (documents from indexed folders keep their files).
     pub file_removed: bool,
@@ -142,7 +161,9 @@ pub struct DeleteResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum EmbeddingInput {
+    /// A single text.
     One(String),
+    /// Several texts, embedded in one batch.
     Many(Vec<String>),
 }
 
@@ -150,6 +171,7 @@ pub enum EmbeddingInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingRequest {
+    /// The text or texts to embed.
     pub input: EmbeddingInput,
     /// Accepted for compatibility; the server's own model answers.
     #[serde(default)]
@@ -172,6 +194,7 @@ pub struct EmbeddingData {
     /// Always "embedding".
     #[schema(value_type = String)]
     pub object: &'static str,
+    /// Position of its text in the input.
     pub index: usize,
     /// An L2-normalized vector.
     pub embedding: Vec<f32>,
@@ -180,7 +203,9 @@ pub struct EmbeddingData {
 /// Token counts, as OpenAI reports them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EmbeddingUsage {
+    /// Tokens the encoder read.
     pub prompt_tokens: usize,
+    /// The same (an encoder generates none).
     pub total_tokens: usize,
 }
 
@@ -190,8 +215,11 @@ pub struct EmbeddingResponse {
     /// Always "list".
     #[schema(value_type = String)]
     pub object: &'static str,
+    /// One embedding per input text, in order.
     pub data: Vec<EmbeddingData>,
+    /// The model that made them.
     pub model: String,
+    /// Token counts.
     pub usage: EmbeddingUsage,
 }
 
@@ -199,18 +227,24 @@ pub struct EmbeddingResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     #[schema(value_type = String)]
+    /// Always "ok": the process answers.
     pub status: &'static str,
 }
 
 /// `GET /readyz`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
+    /// Whether searches can run now.
     pub ready: bool,
+    /// Whether the index opened.
     pub index: bool,
+    /// Whether an embedding model is loaded.
     pub model: bool,
     /// Semantic search can run (model loaded and vectors of this model in the index).
     pub semantic: bool,
+    /// Documents in the index.
     pub documents: usize,
+    /// Chunks in the index.
     pub chunks: u64,
     /// What is missing, when not ready.
     #[serde(skip_serializing_if = "Option::is_none")]
