@@ -37,12 +37,14 @@ pub struct Cli {
     #[command(flatten)]
     pub(crate) model: model::ModelArgs,
 
+    /// The subcommand to run.
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub command: Command,
 }
 
+/// The subcommands; `main` looks at which one runs before dispatching it.
 #[derive(Debug, Subcommand)]
-pub(crate) enum Command {
+pub enum Command {
     /// Index folders or files (Markdown, text, HTML, PDF, DOCX); re-running updates only what
     /// changed.
     Index(index::IndexArgs),
