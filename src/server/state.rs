@@ -179,15 +179,17 @@ impl AppState {
     }
 
     /// Runs `work` on a blocking thread with the current engine, holding a gate slot until
-    /// it finishes (even if the request is dropped meanwhile), so the async runtime never
-    /// waits on the model or the index.
+    /// it finishes, so the async runtime never waits on the model or the index. When the
+    /// request is dropped meanwhile (its time limit passed, or the client went away) the
+    /// work's stop token is stopped, and the library's long loops give up at their next
+    /// check (`crate::cancel`), so the slot frees within one unit of work.
     pub async fn with_engine<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Engine) -> T + Send + 'static,
     {
-        self.spawn_gated(work)?
-            .await
+        let (work, _stop_when_dropped) = self.spawn_gated(work)?;
+        work.await
             .map_err(|e| ApiError::Internal(format!("a search task failed: {e}")))
     }
 }

@@ -16,22 +16,28 @@ use tokio::task::JoinHandle;
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::cancel::{self, StopOnDrop, StopToken};
 use crate::engine::Engine;
 
 impl AppState {
     /// Starts `work` on a blocking thread with the current engine, holding a gate slot
-    /// until it returns.
-    pub(super) fn spawn_gated<T, F>(&self, work: F) -> Result<JoinHandle<T>, ApiError>
+    /// until it returns, under a stop token (`crate::cancel`) that the returned guard stops
+    /// when dropped: whoever holds the guard (the waiting request, the response stream)
+    /// going away makes the library's long loops give up at their next check.
+    pub(super) fn spawn_gated<T, F>(&self, work: F) -> Result<(JoinHandle<T>, StopOnDrop), ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Engine) -> T + Send + 'static,
     {
         let slot = self.gate().try_enter()?;
         let engine = self.engine();
-        Ok(tokio::task::spawn_blocking(move || {
+        let token = StopToken::new();
+        let stop = token.stop_on_drop();
+        let handle = tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            work(&engine)
-        }))
+            cancel::run_under(token, || work(&engine))
+        });
+        Ok((handle, stop))
     }
 
     /// Runs `work` as [`AppState::with_engine`] does, but returns at once with the stream
@@ -42,9 +48,10 @@ impl AppState {
         F: FnOnce(&Engine, &PieceSender<M>) + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(capacity);
-        // Detached: the stream ends when the work returns and drops the sender.
-        drop(self.spawn_gated(move |engine| work(engine, &PieceSender(tx)))?);
-        Ok(Pieces(rx))
+        // Detached: the stream ends when the work returns and drops the sender; dropping
+        // the stream stops the work.
+        let (_, stop) = self.spawn_gated(move |engine| work(engine, &PieceSender(tx)))?;
+        Ok(Pieces { rx, _stop: stop })
     }
 }
 
@@ -59,14 +66,18 @@ impl<M> PieceSender<M> {
     }
 }
 
-/// The pieces streaming work sends, in order; ends when the work returns.
-pub struct Pieces<M>(mpsc::Receiver<M>);
+/// The pieces streaming work sends, in order; ends when the work returns. Dropping it
+/// (the client went away) stops the work at its next check.
+pub struct Pieces<M> {
+    rx: mpsc::Receiver<M>,
+    _stop: StopOnDrop,
+}
 
 impl<M> Pieces<M> {
     /// The next piece (`None` once the work has returned), for a route that decides its
     /// status from the first.
     pub async fn next_piece(&mut self) -> Option<M> {
-        self.0.recv().await
+        self.rx.recv().await
     }
 }
 
@@ -74,6 +85,6 @@ impl<M> futures_util::Stream for Pieces<M> {
     type Item = M;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<M>> {
-        self.0.poll_recv(cx)
+        self.rx.poll_recv(cx)
     }
 }

@@ -78,6 +78,7 @@ fn prepare(state: &AppState, req: &AskRequest) -> Result<AskOptions, ApiError> {
     responses(
         (status = 200, description = "The cited answer (or the abstention)", body = Answer),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "A question over the model's token limit", body = ErrorBody),
         (status = 422, description = "Empty, garbage or too long question; bad passages or filter; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once; retry after the Retry-After header", body = ErrorBody),
     ),
@@ -132,6 +133,7 @@ fn answer_with(
     responses(
         (status = 200, description = "An event stream (text/event-stream) of token (with a language model), delta, citation and done events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "A question over the model's token limit", body = ErrorBody),
         (status = 422, description = "Empty, garbage or too long question; bad passages or filter; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once; retry after the Retry-After header", body = ErrorBody),
     ),
@@ -147,8 +149,8 @@ pub async fn ask_stream(
     let request_id = current_request_id();
     // The gate is taken before the stream opens: a full server answers 429, not a stream.
     let events = state.stream_engine(32, move |engine, tx| {
-        // A client that went away closes the stream; the answer still finishes (it is
-        // short, or bounded by the generator's max_tokens) and its events are dropped.
+        // A client that went away drops the stream, and with it the guard that stops the
+        // work at its next check (`crate::cancel`); what it still sends is dropped.
         let result = answer_with(engine, llm.as_deref(), &req.question, &opts, &mut |e| {
             tx.send(answer_event(&e));
         });
