@@ -201,7 +201,7 @@ fn search(c: &mut Criterion) {
                 .unwrap()
                 .hits
                 .into_iter()
-                .map(|h| h.hit.chunk_id)
+                .map(|h| h.hit.passage.chunk_id)
                 .collect()
         })
         .collect();
@@ -212,7 +212,7 @@ fn search(c: &mut Criterion) {
             .iter()
             .take(10)
             .filter_map(|h| index.chunk_with_terms(&h.chunk_id, &terms).unwrap())
-            .map(|h| h.chunk_id)
+            .map(|h| h.passage.chunk_id)
             .collect()
     };
     // The same hits (ties at the tenth place aside): the bench compares equal work.

@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub struct StopToken(Arc<AtomicBool>);
 
 impl StopToken {
+    /// A token not yet stopped, for one request's work.
     pub fn new() -> StopToken {
         StopToken::default()
     }
@@ -33,6 +34,7 @@ impl StopToken {
         self.0.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the work was asked to stop.
     pub fn is_stopped(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }

@@ -14,7 +14,9 @@ use crate::vector::{SentenceStore, VectorError, VectorStore};
 
 /// A loaded encoder and the identity recorded with the vectors it makes.
 pub struct LoadedModel {
+    /// The encoder.
     pub encoder: Encoder,
+    /// Names the model; vectors made by another model are not used with it.
     pub model_id: String,
 }
 
@@ -113,13 +115,16 @@ fn open_sentences(index: &LexicalIndex, model: Option<&LoadedModel>) -> Option<S
 
 /// An index opened for searching, with its semantic side when it can run.
 pub struct Engine {
+    /// The tantivy index and its manifest.
     pub index: LexicalIndex,
     /// Shared so that a long-lived process (the server) can reopen the index after a write
     /// without loading the model again.
     pub model: Option<Arc<LoadedModel>>,
+    /// One vector per chunk, when the index has them and they match the model.
     pub vectors: Option<VectorStore>,
     /// Why the semantic side is missing, for the fallback warning.
     pub semantic_unavailable: Option<String>,
+    /// Depth and fusion for searches on this engine.
     pub config: HybridConfig,
     /// The evidence sentences' vectors (see [`Engine::sentence_vectors`]).
     pub sentences: SentenceSlot,

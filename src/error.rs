@@ -17,20 +17,28 @@ pub use crate::fault::{ErrorKind, Fault};
 #[derive(Debug, Error)]
 pub enum Error {
     #[error(transparent)]
+    /// The encoder or its files.
     Embed(#[from] crate::embed::EmbedError),
     #[error(transparent)]
+    /// Reading or cutting a file.
     Ingest(#[from] IngestError),
     #[error(transparent)]
+    /// The tantivy index or a query.
     Lexical(#[from] LexicalError),
     #[error(transparent)]
+    /// The vector files.
     Vector(#[from] VectorError),
     #[error(transparent)]
+    /// Question or corpus files of an evaluation.
     Eval(#[from] EvalError),
     #[error(transparent)]
+    /// Retrieval.
     Search(#[from] crate::search::SearchError),
     #[error(transparent)]
+    /// Answering a question.
     Answer(#[from] crate::answer::AnswerError),
     #[error(transparent)]
+    /// Making an exercise set.
     Exercises(#[from] crate::exercises::ExercisesError),
     /// A command-line value the user must fix (a path that does not exist, a bad keys file).
     #[error("{0}")]

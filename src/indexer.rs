@@ -23,7 +23,9 @@ use crate::Result;
 
 /// The encoder to embed chunks with, and a name for it recorded in the manifest.
 pub struct Embedding<'a> {
+    /// The encoder.
     pub encoder: &'a Encoder,
+    /// Recorded with the vectors so another model's vectors are never mixed in.
     pub model_id: String,
 }
 
@@ -95,29 +97,39 @@ fn pending_from_hit(h: &LexicalHit) -> Pending {
 /// What a run did.
 #[derive(Debug, Default, Serialize)]
 pub struct IndexReport {
-    pub files_seen: usize,
+    pub(crate) files_seen: usize,
+    /// Files (re)indexed because they are new or changed.
     pub indexed: usize,
+    /// Files skipped because their hash is unchanged.
     pub unchanged: usize,
+    /// Documents dropped because their file is gone.
     pub removed: usize,
-    pub chunks_written: usize,
+    pub(crate) chunks_written: usize,
+    /// Documents in the index after the run.
     pub documents: usize,
+    /// Chunks in the index after the run.
     pub chunks: u64,
+    /// Files that could not be indexed, each with its reason.
     pub skipped: Vec<Skipped>,
     /// Pages of indexed files that were left out, with the reason (a scanned page OCR could
     /// not read, or pages over the OCR page limit): `{"path", "reason": "page 3: …"}`.
     pub pages_skipped: Vec<Skipped>,
     /// Chunks embedded in this run, and those whose vectors came from the cache.
     pub embedded: usize,
-    pub embeddings_reused: usize,
+    pub(crate) embeddings_reused: usize,
     /// Chunks with a vector after the run (0 when the index has no semantic side).
     pub vectors: usize,
     /// Evidence sentences embedded in this run, those of indexed documents whose vector
     /// was already stored, and the distinct sentences with a vector after the run.
     pub sentences_embedded: usize,
+    /// Sentence vectors kept from earlier runs.
     pub sentence_vectors_reused: usize,
+    /// Distinct sentences with a vector after the run.
     pub sentence_vectors: usize,
+    /// Things the user should know that did not stop the run.
     pub warnings: Vec<String>,
     #[serde(serialize_with = "secs")]
+    /// Wall time of the run (seconds in JSON).
     pub elapsed: Duration,
 }
 
@@ -127,14 +139,19 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
 
 /// Progress events, for a progress bar.
 pub trait Progress {
+    /// The walk found `total_files` files to look at.
     fn start(&mut self, _total_files: usize) {}
+    /// One file is done (indexed, unchanged or skipped).
     fn file_done(&mut self, _path: &Path) {}
     /// A page of `path` was read by OCR: `done` of `total` pages.
     fn ocr_page(&mut self, _path: &Path, _done: usize, _total: usize) {}
+    /// Chunk embedding starts for `total_chunks` chunks.
     fn embedding(&mut self, _total_chunks: usize) {}
+    /// `chunks` more were embedded.
     fn embedded(&mut self, _chunks: usize) {}
     /// Sentence embedding starts (after the chunks); `embedded` then counts sentences.
     fn embedding_sentences(&mut self, _total_sentences: usize) {}
+    /// The run is over.
     fn finish(&mut self) {}
 }
 

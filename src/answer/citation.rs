@@ -184,29 +184,31 @@ mod tests {
 
     fn hit(text: &str) -> LexicalHit {
         LexicalHit {
-            chunk_id: "fa/doc#0".into(),
-            doc_id: "fa/doc".into(),
+            passage: crate::lexical::Passage {
+                chunk_id: "fa/doc#0".into(),
+                doc_id: "fa/doc".into(),
+                title: "قانون".into(),
+                breadcrumb: vec!["قانون".into(), "ماده ۶".into()],
+                doc_type: "law".into(),
+                lang: "fa".into(),
+                year: None,
+                status: None,
+                article: Some("6".into()),
+                clause: None,
+                note: None,
+                start: 0,
+                end: text.len() as u64,
+                source: String::new(),
+                text: text.into(),
+                pages: None,
+                ocr: None,
+            },
             score: 1.0,
-            title: "قانون".into(),
-            breadcrumb: vec!["قانون".into(), "ماده ۶".into()],
             snippet: crate::lexical::Snippet {
                 text: String::new(),
                 highlights: Vec::new(),
             },
-            doc_type: "law".into(),
-            lang: "fa".into(),
-            year: None,
-            status: None,
-            article: Some("6".into()),
-            clause: None,
-            note: None,
-            start: 0,
-            end: text.len() as u64,
-            source: String::new(),
-            text: text.into(),
             matched_terms: Vec::new(),
-            pages: None,
-            ocr: None,
         }
     }
 

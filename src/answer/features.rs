@@ -177,8 +177,8 @@ pub fn named_units(question: &str) -> Vec<String> {
 /// article, else a named clause number (6.1.2) as a word of the breadcrumb below the title.
 /// `None` when the question names no unit.
 pub fn in_named_unit(lookup: &Lookup, units: &[String], hit: &LexicalHit) -> Option<bool> {
-    if lookup.article.is_some() {
-        return Some(crate::search::lookup_first::hit_matches(lookup, hit));
+    if let Some(unit) = crate::lexical::UnitRef::named_by(lookup) {
+        return Some(unit.contains(hit));
     }
     let dotted: Vec<&String> = units.iter().filter(|u| u.contains('.')).collect();
     if dotted.is_empty() {

@@ -261,7 +261,8 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<()> {
             let fused = match mode {
                 Mode::Semantic => fused,
                 _ => {
-                    let pinned = lookup::resolve(&index, &q.text, &fused).unwrap_or_default();
+                    let named = crate::lexical::query::find_lookup(&q.text);
+                    let pinned = lookup::resolve(&index, &named, &fused).unwrap_or_default();
                     lookup::pin(fused, &pinned.pinned)
                 }
             };

@@ -243,7 +243,12 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
         }
         let answer = compose(&ev, &opts).map_err(Error::from)?;
         let problems = citation::check(&answer.answer, &answer.citations, |id| {
-            engine.index.chunk(id).ok().flatten().map(|h| h.text)
+            engine
+                .index
+                .chunk(id)
+                .ok()
+                .flatten()
+                .map(|h| h.passage.text)
         });
         judged.push(judge(
             &q.id,

@@ -35,12 +35,14 @@ pub struct Cli {
     pub index: PathBuf,
 
     #[command(flatten)]
-    pub model: model::ModelArgs,
+    pub(crate) model: model::ModelArgs,
 
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands; `main` looks at which one runs before dispatching it.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Index folders or files (Markdown, text, HTML, PDF, DOCX); re-running updates only what

@@ -60,7 +60,7 @@ struct SearchJson<'a> {
     /// With --explain in hybrid mode: the semantic weight chosen for this query and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     fusion: Option<&'a crate::search::FusionChoice>,
-    hits: Vec<HitJson>,
+    hits: Vec<HitJson<'a>>,
 }
 
 pub fn run(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {

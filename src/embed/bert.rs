@@ -45,16 +45,26 @@ pub enum LinearMode {
 /// [`LinearMode::Hybrid`] takes the plain Q4 x Q8 path.
 pub const SMALL_ROWS: usize = 48;
 
-/// Model sizes.
+/// The encoder's sizes, whichever source they were read from: the packed file's header
+/// (`packed`) or a Hugging Face `config.json` and its tensors.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BertConfig {
+pub struct EncoderConfig {
+    /// Width of every hidden state (384 for E5-small).
     pub hidden: usize,
+    /// Transformer layers.
     pub layers: usize,
+    /// Attention heads per layer; `hidden` is a multiple of it.
     pub heads: usize,
+    /// Width of the feed-forward layer inside each block.
     pub ffn: usize,
+    /// Rows of the word-embedding table; token ids must stay below it.
     pub vocab: usize,
+    /// Longest input in tokens (rows of the position table).
     pub max_positions: usize,
-    pub eps: f64,
+    /// Rows of the token-type table (only type 0 is used).
+    pub type_vocab: usize,
+    /// LayerNorm epsilon; every layer norm runs in f32.
+    pub eps: f32,
 }
 
 enum Linear {
@@ -142,7 +152,7 @@ struct Layer {
 
 /// A loaded encoder network.
 pub struct Bert {
-    pub config: BertConfig,
+    pub config: EncoderConfig,
     emb: Embeddings,
     /// The candle layers (absent in [`LinearMode::Q4Q8`]).
     layers: Vec<Layer>,
@@ -232,15 +242,7 @@ impl Bert {
             LinearMode::F32 | LinearMode::CandleQ4 => (None, 0),
         };
         Ok(Self {
-            config: BertConfig {
-                hidden: h,
-                layers: c.layers,
-                heads: c.heads,
-                ffn: c.ffn,
-                vocab: c.vocab,
-                max_positions: c.max_positions,
-                eps: c.eps as f64,
-            },
+            config: c,
             emb,
             layers,
             plain,
@@ -269,17 +271,19 @@ impl Bert {
                 .filter(|&x| x > 0)
                 .ok_or_else(|| invalid(&cfg_path, format!("missing or zero `{k}`")))
         };
-        let config = BertConfig {
+        let mut config = EncoderConfig {
             hidden: num("hidden_size")?,
             layers: num("num_hidden_layers")?,
             heads: num("num_attention_heads")?,
             ffn: num("intermediate_size")?,
             vocab: num("vocab_size")?,
             max_positions: num("max_position_embeddings")?,
+            // Read from the token-type tensor below.
+            type_vocab: 0,
             eps: v
                 .get("layer_norm_eps")
                 .and_then(|x| x.as_f64())
-                .unwrap_or(1e-12),
+                .unwrap_or(1e-12) as f32,
         };
         if config.hidden % config.heads != 0 {
             return Err(invalid(
@@ -353,6 +357,7 @@ impl Bert {
         let types = tensors
             .get(&format!("{prefix}embeddings.token_type_embeddings.weight"))
             .ok_or_else(|| invalid(&st_path, "token type embeddings are missing".into()))?;
+        config.type_vocab = types.dims().first().copied().unwrap_or(0);
         let eln = ln("embeddings.LayerNorm")?;
         let emb = Embeddings {
             word: WordTable::F32(to_vec(&get(
@@ -418,7 +423,7 @@ impl Bert {
         let ids: Vec<u32> = seqs.iter().flatten().copied().collect();
         let positions: Vec<usize> = seqs.iter().flat_map(|s| 0..s.len()).collect();
         let lens: Vec<usize> = seqs.iter().map(Vec::len).collect();
-        let mut x = self.emb.embed(&ids, &positions, self.config.eps as f32);
+        let mut x = self.emb.embed(&ids, &positions, self.config.eps);
         plain.forward(&mut x, &lens);
         let mut start = 0;
         lens.iter()
@@ -459,7 +464,7 @@ impl Bert {
             None
         };
         let positions: Vec<usize> = (0..b).flat_map(|_| 0..l).collect();
-        let eps = c.eps as f32;
+        let eps = c.eps;
         let mut x = Tensor::from_vec(self.emb.embed(&flat, &positions, eps), (b * l, h), &cpu())?;
         let scale = 1.0 / (hd as f64).sqrt();
         let heads = |t: Tensor| -> candle_core::Result<Tensor> {

@@ -23,25 +23,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::bert::EncoderConfig;
 use super::EmbedError;
 
 /// Weights per Q4_0 block.
 pub const Q4_BLOCK: usize = 32;
 /// Bytes per Q4_0 block.
 pub const Q4_BLOCK_BYTES: usize = 18;
-
-/// Hyper-parameters from the file header.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PackedConfig {
-    pub hidden: usize,
-    pub layers: usize,
-    pub heads: usize,
-    pub ffn: usize,
-    pub vocab: usize,
-    pub max_positions: usize,
-    pub type_vocab: usize,
-    pub eps: f32,
-}
 
 /// Element type of a stored tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +90,7 @@ pub struct PackedFile {
     bytes: FileBytes,
     /// The open file when `bytes` is a map of it, for mapping single tensors.
     file: Option<std::fs::File>,
-    pub config: PackedConfig,
+    pub config: EncoderConfig,
     tensors: HashMap<String, PackedTensor>,
 }
 
@@ -226,7 +214,7 @@ impl PackedFile {
         if !(eps.is_finite() && eps > 0.0) {
             return Err(invalid(format!("layer norm eps {eps} is not usable")));
         }
-        let config = PackedConfig {
+        let config = EncoderConfig {
             hidden,
             layers,
             heads,

@@ -7,18 +7,19 @@ use serde::Serialize;
 /// Scores of one question.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryScore {
+    /// The question's id.
     pub id: String,
     /// 1-based rank of the first relevant result, if any was returned.
     pub first_relevant_rank: Option<usize>,
-    pub ndcg10: f64,
-    pub rr10: f64,
-    pub recall1: f64,
-    pub recall5: f64,
-    pub recall20: f64,
+    pub(crate) ndcg10: f64,
+    pub(crate) rr10: f64,
+    pub(crate) recall1: f64,
+    pub(crate) recall5: f64,
+    pub(crate) recall20: f64,
 }
 
 impl QueryScore {
-    pub fn compute(id: &str, ranked: &[String], relevant: &HashSet<String>) -> QueryScore {
+    pub(crate) fn compute(id: &str, ranked: &[String], relevant: &HashSet<String>) -> QueryScore {
         let rel = |i: usize| ranked.get(i).is_some_and(|r| relevant.contains(r));
         let dcg: f64 = (0..10.min(ranked.len()))
             .filter(|&i| rel(i))
@@ -52,20 +53,21 @@ impl QueryScore {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Metrics {
     #[serde(rename = "ndcg@10")]
-    pub ndcg10: f64,
+    pub(crate) ndcg10: f64,
     #[serde(rename = "mrr@10")]
-    pub mrr10: f64,
+    pub(crate) mrr10: f64,
     #[serde(rename = "recall@1")]
-    pub recall1: f64,
+    pub(crate) recall1: f64,
     #[serde(rename = "recall@5")]
-    pub recall5: f64,
+    pub(crate) recall5: f64,
     #[serde(rename = "recall@20")]
-    pub recall20: f64,
+    pub(crate) recall20: f64,
+    /// Questions scored.
     pub queries: usize,
 }
 
 impl Metrics {
-    pub fn average(scores: &[QueryScore]) -> Metrics {
+    pub(crate) fn average(scores: &[QueryScore]) -> Metrics {
         let n = scores.len();
         let mean = |f: fn(&QueryScore) -> f64| {
             if n == 0 {

@@ -30,17 +30,25 @@ pub use refs::resolve_refs;
 #[derive(Debug, Error)]
 pub enum EvalError {
     #[error("cannot read {path}: {source}")]
+    /// A file could not be read.
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     #[error("{path} line {line}: {message}")]
+    /// A line is not the JSON expected.
     Parse {
+        /// The file.
         path: PathBuf,
+        /// 1-based line number.
         line: usize,
+        /// What is wrong with it.
         message: String,
     },
     #[error("{0} has no entries")]
+    /// A file with no entries: nothing to evaluate.
     EmptyFile(PathBuf),
 }
 
@@ -58,12 +66,17 @@ impl EvalError {
 /// One passage of a JSONL corpus: `{"id", "title", "text", "lang"}`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CorpusRecord {
+    /// The passage's id, which gold lists name.
     pub id: String,
+    /// Its title, when the corpus gives one.
     #[serde(default)]
     pub title: String,
+    /// The passage.
     pub text: String,
+    /// `fa` or `en`; detected when absent.
     #[serde(default)]
     pub lang: Option<String>,
+    /// Document type, for filters.
     #[serde(default)]
     pub doc_type: Option<String>,
 }
@@ -75,50 +88,57 @@ pub struct CorpusRecord {
 /// تبصره or بند.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct SectionRef {
+    /// The document id.
     pub doc: String,
     #[serde(default)]
+    /// Heading parts below the title, " > "-separated; empty for the opening text.
     pub section: String,
+    /// The article the gold is, for laws.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub article: Option<String>,
+    /// Its note; "" for an unnumbered one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Its clause.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clause: Option<String>,
 }
 
 impl SectionRef {
-    /// Whether a chunk is the unit this reference names (numbers compared in canonical
-    /// form, so «۷» and "7" agree).
-    pub fn names_unit(&self, chunk: &crate::lexical::LexicalHit) -> bool {
-        use crate::ingest::structure::canonical_number;
-        let same = |want: &Option<String>, got: &Option<String>| match (want, got) {
-            (None, None) => true,
-            (Some(w), Some(g)) => canonical_number(w) == canonical_number(g),
-            _ => false,
-        };
-        self.article.is_some()
-            && same(&self.article, &chunk.article)
-            && same(&self.note, &chunk.note)
-            && same(&self.clause, &chunk.clause)
+    /// The unit this reference names, when it names an article.
+    pub fn unit(&self) -> Option<crate::lexical::UnitRef> {
+        Some(crate::lexical::UnitRef {
+            article: self.article.clone()?,
+            note: self.note.clone(),
+            clause: self.clause.clone(),
+        })
     }
 }
 
 /// One question: `{"id", "text", "relevant", "answers", ...}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct QueryRecord {
+    /// The question's id in reports.
     pub id: String,
+    /// The question.
     pub text: String,
     #[serde(default)]
+    /// Gold chunk or document ids.
     pub relevant: Vec<String>,
     #[serde(default)]
+    /// Gold given by document and heading path or unit, resolved against the index.
     pub relevant_refs: Vec<SectionRef>,
     #[serde(default)]
+    /// Acceptable answer strings, for answer evaluation.
     pub answers: Vec<String>,
+    /// `fa` or `en`; detected from the text when absent.
     #[serde(default)]
     pub lang: Option<String>,
     #[serde(default)]
+    /// The question's kind (lookup, definition, ...), for per-kind figures.
     pub kind: Option<String>,
     #[serde(default)]
+    /// Who wrote it, for class question sets.
     pub participant: Option<String>,
     /// `passage` when the question reuses the passage's words, `paraphrase` when it says the
     /// same in other words (bench/domain); the fusion fit weighs each style the same.

@@ -19,13 +19,13 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
     };
     let mut out = Vec::new();
     for r in &q.relevant_refs {
-        if r.article.is_some() {
+        if let Some(unit) = r.unit() {
             let chunks = index.document_chunks(&r.doc).unwrap_or_default();
             out.extend(
                 chunks
                     .into_iter()
-                    .filter(|c| r.names_unit(c))
-                    .map(|c| c.chunk_id),
+                    .filter(|c| unit.is_own_text(c))
+                    .map(|c| c.passage.chunk_id),
             );
             continue;
         }
@@ -43,7 +43,7 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
             // An empty section names the document's opening, before its first heading.
             if parts.is_empty() {
                 if crumbs.is_empty() {
-                    out.push(c.chunk_id);
+                    out.push(c.passage.chunk_id);
                 }
                 continue;
             }
@@ -58,7 +58,7 @@ pub fn resolve_refs(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
                 false
             });
             if all {
-                out.push(c.chunk_id);
+                out.push(c.passage.chunk_id);
             }
         }
     }

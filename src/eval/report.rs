@@ -19,8 +19,8 @@ const MAX_RANK: usize = 20;
 pub struct ModeScores {
     /// Shown as the mode's name ("lexical", "semantic", "hybrid").
     pub mode: String,
-    pub metrics: Metrics,
-    pub per_query: Vec<QueryScore>,
+    pub(crate) metrics: Metrics,
+    pub(crate) per_query: Vec<QueryScore>,
 }
 
 /// Everything the report shows.
@@ -28,6 +28,7 @@ pub struct ModeScores {
 pub struct Report<'a> {
     /// What was evaluated (question file, corpus or index).
     pub title: String,
+    /// The questions, for per-kind and per-participant breakdowns.
     pub questions: &'a [QueryRecord],
     /// One entry per mode that could run, in display order.
     pub modes: Vec<ModeScores>,

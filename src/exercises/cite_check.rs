@@ -24,7 +24,9 @@ use crate::text::Lang;
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{states, words_query, Body, Context, ExercisesError, PassageRef, Sink};
+use super::{
+    states, words_query, Body, Context, Exercise, ExercisesError, PassageRef, Result, Sink,
+};
 
 /// Fewer citations than this make no exercise.
 const MIN_CITATIONS: usize = 2;
@@ -34,7 +36,9 @@ const WRONG_DEPTH: usize = 15;
 /// A cited source as the handout shows it: which passage, not what it says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
+    /// The citation number `[n]` in the answer.
     pub n: usize,
+    /// The cited passage.
     #[serde(flatten)]
     pub passage: PassageRef,
 }
@@ -42,9 +46,11 @@ pub struct Source {
 /// The participant's part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CiteTask {
+    /// The question the answer answers.
     pub question: String,
     /// Sentences each followed by its `[n]` marker.
     pub answer: String,
+    /// The cited passages, one swapped for a wrong one.
     pub sources: Vec<Source>,
 }
 
@@ -64,7 +70,9 @@ pub struct CiteKey {
 /// One cite-check exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CiteCheck {
+    /// What participants see.
     pub task: CiteTask,
+    /// The answer.
     pub key: CiteKey,
 }
 
@@ -200,37 +208,80 @@ fn build(
     }))
 }
 
-/// Offers up to `want` candidates to `sink`, one per section heading of the scope, headings in
-/// a seeded order; each costs an answer, so they are made only until the sink is full.
-pub fn candidates(
-    ctx: &Context,
-    rng: &mut Stream,
-    want: usize,
-    sink: &mut Sink,
-) -> Result<(), ExercisesError> {
-    let mut seen = HashSet::new();
-    // A question needs a heading that says something: at least three words.
-    let mut headings: Vec<String> = ctx
-        .pool
-        .iter()
-        .filter_map(super::section_heading)
-        .filter(|h| h.split_whitespace().count() >= 3 && seen.insert(crate::text::normalize(h)))
-        .map(str::to_string)
-        .collect();
-    rng.shuffle(&mut headings);
-    let mut tried = 0;
-    for h in headings {
-        if tried == want {
-            break;
+impl Exercise for CiteCheck {
+    /// Offers up to `want` candidates to `sink`, one per section heading of the scope, headings in
+    /// a seeded order; each costs an answer, so they are made only until the sink is full.
+    fn candidates(ctx: &Context, rng: &mut Stream, want: usize, sink: &mut Sink) -> Result<()> {
+        let mut seen = HashSet::new();
+        // A question needs a heading that says something: at least three words.
+        let mut headings: Vec<String> = ctx
+            .pool
+            .iter()
+            .filter_map(super::section_heading)
+            .filter(|h| h.split_whitespace().count() >= 3 && seen.insert(crate::text::normalize(h)))
+            .map(str::to_string)
+            .collect();
+        rng.shuffle(&mut headings);
+        sink.offer_each(want, headings, |h| {
+            Ok(build(ctx.engine, &h, ctx.options.lang, rng)?.map(Body::CiteCheck))
+        })
+    }
+
+    /// Checks an item against the index: the answer before the swap passes the answer module's
+    /// own citation check; every citation quotes its chunk exactly and the chunk states the
+    /// sentence; the handout's sources are those citations except the swapped one, which points
+    /// at a real passage that does not state its sentence.
+    fn check(&self, engine: &Engine) -> Result<Result<(), Invalid>> {
+        let index = &engine.index;
+        let Some(sentences) = sentences_by_marker(&self.task.answer) else {
+            return Ok(Err(Invalid::Markers));
+        };
+        let n = sentences.len();
+        if self.task.sources.len() != n
+            || self.key.citations.len() != n
+            || self.key.swapped == 0
+            || self.key.swapped > n
+            || sentences[self.key.swapped - 1] != self.key.sentence
+        {
+            return Ok(Err(Invalid::Markers));
         }
-        if let Some(x) = build(ctx.engine, &h, ctx.options.lang, rng)? {
-            tried += 1;
-            if sink.offer(Body::CiteCheck(x))? {
-                break;
+        let mut texts = std::collections::HashMap::new();
+        for c in &self.key.citations {
+            let Some(chunk) = index.chunk(&c.chunk_id)? else {
+                return Ok(Err(Invalid::GoldMissing(c.chunk_id.clone())));
+            };
+            texts.insert(c.chunk_id.clone(), chunk.passage.text);
+        }
+        let problems =
+            crate::answer::citation::check(&self.task.answer, &self.key.citations, |id| {
+                texts.get(id).cloned()
+            });
+        if !problems.is_empty() {
+            return Ok(Err(Invalid::CitationCheck(problems.join("; "))));
+        }
+        for (i, sentence) in sentences.iter().enumerate() {
+            let c = &self.key.citations[i];
+            if c.n != i + 1 || !states(&c.quote, sentence) || !states(&texts[&c.chunk_id], sentence)
+            {
+                return Ok(Err(Invalid::Unsupported(i + 1)));
+            }
+            let shown = &self.task.sources[i];
+            if i + 1 == self.key.swapped {
+                if shown.passage.chunk_id == c.chunk_id {
+                    return Ok(Err(Invalid::NotSwapped));
+                }
+                let Some(wrong) = index.chunk(&shown.passage.chunk_id)? else {
+                    return Ok(Err(Invalid::GoldMissing(shown.passage.chunk_id.clone())));
+                };
+                if states(&wrong.text, sentence) {
+                    return Ok(Err(Invalid::SwapSupports));
+                }
+            } else if shown.passage.chunk_id != c.chunk_id {
+                return Ok(Err(Invalid::Unsupported(i + 1)));
             }
         }
+        Ok(Ok(()))
     }
-    Ok(())
 }
 
 /// The answer's sentences by citation number, from the `[n]` markers; `None` when markers are
@@ -259,60 +310,6 @@ fn has_marker(s: &str) -> bool {
             .split_once(']')
             .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
     })
-}
-
-/// Checks an item against the index: the answer before the swap passes the answer module's
-/// own citation check; every citation quotes its chunk exactly and the chunk states the
-/// sentence; the handout's sources are those citations except the swapped one, which points
-/// at a real passage that does not state its sentence.
-pub fn check(engine: &Engine, x: &CiteCheck) -> Result<Result<(), Invalid>, ExercisesError> {
-    let index = &engine.index;
-    let Some(sentences) = sentences_by_marker(&x.task.answer) else {
-        return Ok(Err(Invalid::Markers));
-    };
-    let n = sentences.len();
-    if x.task.sources.len() != n
-        || x.key.citations.len() != n
-        || x.key.swapped == 0
-        || x.key.swapped > n
-        || sentences[x.key.swapped - 1] != x.key.sentence
-    {
-        return Ok(Err(Invalid::Markers));
-    }
-    let mut texts = std::collections::HashMap::new();
-    for c in &x.key.citations {
-        let Some(chunk) = index.chunk(&c.chunk_id)? else {
-            return Ok(Err(Invalid::GoldMissing(c.chunk_id.clone())));
-        };
-        texts.insert(c.chunk_id.clone(), chunk.text);
-    }
-    let problems = crate::answer::citation::check(&x.task.answer, &x.key.citations, |id| {
-        texts.get(id).cloned()
-    });
-    if !problems.is_empty() {
-        return Ok(Err(Invalid::CitationCheck(problems.join("; "))));
-    }
-    for (i, sentence) in sentences.iter().enumerate() {
-        let c = &x.key.citations[i];
-        if c.n != i + 1 || !states(&c.quote, sentence) || !states(&texts[&c.chunk_id], sentence) {
-            return Ok(Err(Invalid::Unsupported(i + 1)));
-        }
-        let shown = &x.task.sources[i];
-        if i + 1 == x.key.swapped {
-            if shown.passage.chunk_id == c.chunk_id {
-                return Ok(Err(Invalid::NotSwapped));
-            }
-            let Some(wrong) = index.chunk(&shown.passage.chunk_id)? else {
-                return Ok(Err(Invalid::GoldMissing(shown.passage.chunk_id.clone())));
-            };
-            if states(&wrong.text, sentence) {
-                return Ok(Err(Invalid::SwapSupports));
-            }
-        } else if shown.passage.chunk_id != c.chunk_id {
-            return Ok(Err(Invalid::Unsupported(i + 1)));
-        }
-    }
-    Ok(Ok(()))
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ use crate::text::{detect_lang, normalize, ZWNJ};
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{prose_sentences, words_query, Body, Context, ExercisesError, PassageRef, Sink};
+use super::{
+    prose_sentences, words_query, Body, Context, Exercise, ExercisesError, PassageRef, Result, Sink,
+};
 
 /// Length of the lists shown to participants.
 pub const TOP: usize = 5;
@@ -40,7 +42,9 @@ const KEYWORDS: usize = 4;
 /// One entry of a top-5 list as participants see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listed {
+    /// 1-based rank in the list.
     pub rank: usize,
+    /// The listed passage.
     #[serde(flatten)]
     pub passage: PassageRef,
 }
@@ -48,14 +52,18 @@ pub struct Listed {
 /// The participant's part: the query and both top-5 lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisagreementTask {
+    /// The query both retrievers ran.
     pub query: String,
+    /// The keyword (BM25) top 5.
     pub lexical: Vec<Listed>,
+    /// The semantic top 5.
     pub semantic: Vec<Listed>,
 }
 
 /// One entry of a list in the key: its score and where the other retriever put it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
+    /// The chunk.
     pub chunk_id: String,
     /// BM25 score (lexical list) or cosine similarity (semantic list).
     pub score: f32,
@@ -82,17 +90,21 @@ pub enum Hint {
 /// The key: scores and ranks on both sides, the overlap and the hints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DisagreementKey {
+    /// The keyword list with scores.
     pub lexical: Vec<Scored>,
+    /// The semantic list with scores.
     pub semantic: Vec<Scored>,
     /// Chunks in both top-5 lists.
     pub shared: usize,
-    pub hints: Vec<Hint>,
+    pub(crate) hints: Vec<Hint>,
 }
 
 /// One retriever-disagreement exercise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Disagreement {
+    /// What participants see.
     pub task: DisagreementTask,
+    /// The answer.
     pub key: DisagreementKey,
 }
 
@@ -101,12 +113,14 @@ pub struct Disagreement {
 /// (a chunk missing from a list counts as rank [`DEPTH`] + 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Measure {
+    /// Chunks in both top-5 lists.
     pub shared: usize,
-    pub top_differs: bool,
-    pub displacement: usize,
+    pub(crate) top_differs: bool,
+    pub(crate) displacement: usize,
 }
 
 impl Measure {
+    /// Measures two ranked lists.
     pub fn of(lexical: &Ranked, semantic: &Ranked) -> Measure {
         let rank_in = |list: &Ranked, id: &str| {
             list.iter()
@@ -302,66 +316,68 @@ fn build(
     }))
 }
 
-/// Offers candidates to `sink`, strongest disagreement first: `want` candidate queries drawn in
-/// a seeded order from the scope, each run through both retrievers.
-pub fn candidates(
-    ctx: &Context,
-    rng: &mut Stream,
-    want: usize,
-    sink: &mut Sink,
-) -> Result<(), ExercisesError> {
-    let mut queries = candidate_queries(ctx);
-    rng.shuffle(&mut queries);
-    // Measuring a query costs one query embedding: measure more than are offered, so the
-    // strongest disagreements of the scope come first.
-    queries.truncate(want * MEASURED_PER_CANDIDATE);
-    let mut measured = Vec::new();
-    for q in queries {
-        let (lex, sem) = lists(ctx.engine, &q)?;
-        if lex.is_empty() || sem.is_empty() {
-            continue;
-        }
-        let m = Measure::of(&lex, &sem);
-        measured.push((m, q, lex, sem));
+impl Exercise for Disagreement {
+    fn needs_semantic() -> bool {
+        true
     }
-    // Real disagreements (by the validation rule) first, then by strength.
-    measured.sort_by(|a, b| {
-        (b.0.is_disagreement(), b.0.strength())
-            .cmp(&(a.0.is_disagreement(), a.0.strength()))
-            .then_with(|| a.1.cmp(&b.1))
-    });
-    for (_, q, lex, sem) in measured.into_iter().take(want) {
-        if let Some(x) = build(ctx.engine, &q, &lex, &sem)? {
-            if sink.offer(Body::RetrieverDisagreement(x))? {
-                break;
+
+    /// Offers candidates to `sink`, strongest disagreement first: `want` candidate queries drawn in
+    /// a seeded order from the scope, each run through both retrievers.
+    fn candidates(ctx: &Context, rng: &mut Stream, want: usize, sink: &mut Sink) -> Result<()> {
+        let mut queries = candidate_queries(ctx);
+        rng.shuffle(&mut queries);
+        // Measuring a query costs one query embedding: measure more than are offered, so the
+        // strongest disagreements of the scope come first.
+        queries.truncate(want * MEASURED_PER_CANDIDATE);
+        let mut measured = Vec::new();
+        for q in queries {
+            let (lex, sem) = lists(ctx.engine, &q)?;
+            if lex.is_empty() || sem.is_empty() {
+                continue;
+            }
+            let m = Measure::of(&lex, &sem);
+            measured.push((m, q, lex, sem));
+        }
+        // Real disagreements (by the validation rule) first, then by strength.
+        measured.sort_by(|a, b| {
+            (b.0.is_disagreement(), b.0.strength())
+                .cmp(&(a.0.is_disagreement(), a.0.strength()))
+                .then_with(|| a.1.cmp(&b.1))
+        });
+        for (_, q, lex, sem) in measured.into_iter().take(want) {
+            if let Some(x) = build(ctx.engine, &q, &lex, &sem)? {
+                if sink.offer(Body::RetrieverDisagreement(x))? {
+                    break;
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Checks an item against the index: both retrievers, run again, give the same top-5 lists,
-/// the lists are long enough, and they really disagree (see [`Measure::is_disagreement`]).
-pub fn check(engine: &Engine, x: &Disagreement) -> Result<Result<(), Invalid>, ExercisesError> {
-    if engine.retriever().semantic.is_none() {
-        return Ok(Err(Invalid::NoSemantic));
+    /// Checks an item against the index: both retrievers, run again, give the same top-5 lists,
+    /// the lists are long enough, and they really disagree (see [`Measure::is_disagreement`]).
+    fn check(&self, engine: &Engine) -> Result<Result<(), Invalid>> {
+        if engine.retriever().semantic.is_none() {
+            return Ok(Err(Invalid::NoSemantic));
+        }
+        let (lex, sem) = lists(engine, &self.task.query)?;
+        let ids =
+            |l: &Ranked| -> Vec<String> { l.iter().take(TOP).map(|(id, _)| id.clone()).collect() };
+        let shown = |l: &[Listed]| -> Vec<String> {
+            l.iter().map(|e| e.passage.chunk_id.clone()).collect()
+        };
+        if ids(&lex) != shown(&self.task.lexical) || ids(&sem) != shown(&self.task.semantic) {
+            return Ok(Err(Invalid::ListsChanged));
+        }
+        if lex.len().min(sem.len()) < MIN_LIST {
+            return Ok(Err(Invalid::ShortLists));
+        }
+        let m = Measure::of(&lex, &sem);
+        if !m.is_disagreement() || m.shared != self.key.shared {
+            return Ok(Err(Invalid::NoDisagreement { shared: m.shared }));
+        }
+        Ok(Ok(()))
     }
-    let (lex, sem) = lists(engine, &x.task.query)?;
-    let ids =
-        |l: &Ranked| -> Vec<String> { l.iter().take(TOP).map(|(id, _)| id.clone()).collect() };
-    let shown =
-        |l: &[Listed]| -> Vec<String> { l.iter().map(|e| e.passage.chunk_id.clone()).collect() };
-    if ids(&lex) != shown(&x.task.lexical) || ids(&sem) != shown(&x.task.semantic) {
-        return Ok(Err(Invalid::ListsChanged));
-    }
-    if lex.len().min(sem.len()) < MIN_LIST {
-        return Ok(Err(Invalid::ShortLists));
-    }
-    let m = Measure::of(&lex, &sem);
-    if !m.is_disagreement() || m.shared != x.key.shared {
-        return Ok(Err(Invalid::NoDisagreement { shared: m.shared }));
-    }
-    Ok(Ok(()))
 }
 
 #[cfg(test)]

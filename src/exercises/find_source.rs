@@ -9,13 +9,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::Engine;
 use crate::lexical::{Filters, LexicalHit};
 use crate::text::{Analyzer, TokenKind, ZWNJ};
 
 use super::seed::Stream;
 use super::validate::Invalid;
 use super::{
-    prose_sentences, states, words_query, Body, Context, ExercisesError, PassageRef, Sink,
+    prose_sentences, states, words_query, Body, Context, Exercise, PassageRef, Result, Sink,
 };
 
 /// What stands for the missing word.
@@ -45,15 +46,20 @@ pub struct SourceKey {
     pub answer: String,
     /// The whole key sentence, as written in the source.
     pub sentence: String,
+    /// The chunk that states the sentence.
     pub source: PassageRef,
+    /// Its article, for the key.
     pub article: Option<String>,
+    /// Its clause, for the key.
     pub clause: Option<String>,
 }
 
 /// One find-the-source exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindSource {
+    /// What participants see.
     pub task: SourceTask,
+    /// The answer.
     pub key: SourceKey,
 }
 
@@ -111,77 +117,61 @@ pub fn build(
     })
 }
 
-/// Offers up to `want` candidates to `sink`: chunks of the pool in a seeded order, one
-/// sentence each.
-pub fn candidates(
-    ctx: &Context,
-    rng: &mut Stream,
-    want: usize,
-    sink: &mut Sink,
-) -> Result<(), ExercisesError> {
-    let analyzer = ctx.engine.index.analyzer();
-    let mut order: Vec<usize> = (0..ctx.pool.len()).collect();
-    rng.shuffle(&mut order);
-    let mut tried = 0;
-    for i in order {
-        if tried == want {
-            break;
-        }
-        let chunk = &ctx.pool[i];
-        let spans = prose_sentences(&chunk.text, MIN_WORDS, MAX_WORDS);
-        if spans.is_empty() {
-            continue;
-        }
-        let span = spans[rng.below(spans.len())];
-        if let Some(x) = build(analyzer, chunk, span, rng) {
-            tried += 1;
-            if sink.offer(Body::FindTheSource(x))? {
-                break;
+impl Exercise for FindSource {
+    /// Offers up to `want` candidates to `sink`: chunks of the pool in a seeded order, one
+    /// sentence each.
+    fn candidates(ctx: &Context, rng: &mut Stream, want: usize, sink: &mut Sink) -> Result<()> {
+        let analyzer = ctx.engine.index.analyzer();
+        let mut order: Vec<usize> = (0..ctx.pool.len()).collect();
+        rng.shuffle(&mut order);
+        sink.offer_each(want, order, |i| {
+            let chunk = &ctx.pool[i];
+            let spans = prose_sentences(&chunk.text, MIN_WORDS, MAX_WORDS);
+            if spans.is_empty() {
+                return Ok(None);
             }
-        }
+            let span = spans[rng.below(spans.len())];
+            Ok(build(analyzer, chunk, span, rng).map(Body::FindTheSource))
+        })
     }
-    Ok(())
-}
 
-/// Checks an item against the index: the cloze is the sentence with the answer blanked, the
-/// named chunk exists and states the sentence, and no other chunk found by searching for the
-/// sentence states it too (then the answer would not live in one chunk).
-pub fn check(
-    engine: &crate::engine::Engine,
-    x: &FindSource,
-) -> Result<Result<(), Invalid>, ExercisesError> {
-    let index = &engine.index;
-    if x.task.cloze.matches(BLANK).count() != 1
-        || x.task.cloze.replacen(BLANK, &x.key.answer, 1) != x.key.sentence
-        || x.key.answer.trim().is_empty()
-    {
-        return Ok(Err(Invalid::ClozeMismatch));
+    /// Checks an item against the index: the cloze is the sentence with the answer blanked, the
+    /// named chunk exists and states the sentence, and no other chunk found by searching for the
+    /// sentence states it too (then the answer would not live in one chunk).
+    fn check(&self, engine: &Engine) -> Result<Result<(), Invalid>> {
+        let index = &engine.index;
+        if self.task.cloze.matches(BLANK).count() != 1
+            || self.task.cloze.replacen(BLANK, &self.key.answer, 1) != self.key.sentence
+            || self.key.answer.trim().is_empty()
+        {
+            return Ok(Err(Invalid::ClozeMismatch));
+        }
+        let Some(gold) = index.chunk(&self.key.source.chunk_id)? else {
+            return Ok(Err(Invalid::GoldMissing(self.key.source.chunk_id.clone())));
+        };
+        if !gold.text.contains(&self.key.sentence) {
+            return Ok(Err(Invalid::SentenceNotInChunk));
+        }
+        if gold.breadcrumb != self.key.source.breadcrumb || gold.doc_id != self.key.source.doc_id {
+            return Ok(Err(Invalid::StaleSource));
+        }
+        let hits = match index.search(
+            &words_query(&self.key.sentence),
+            &Filters::default(),
+            UNIQUE_DEPTH,
+        ) {
+            Ok(h) => h,
+            Err(crate::lexical::LexicalError::Query(_)) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(other) = hits
+            .iter()
+            .find(|h| h.chunk_id != gold.chunk_id && states(&h.text, &self.key.sentence))
+        {
+            return Ok(Err(Invalid::SentenceInOtherChunk(other.chunk_id.clone())));
+        }
+        Ok(Ok(()))
     }
-    let Some(gold) = index.chunk(&x.key.source.chunk_id)? else {
-        return Ok(Err(Invalid::GoldMissing(x.key.source.chunk_id.clone())));
-    };
-    if !gold.text.contains(&x.key.sentence) {
-        return Ok(Err(Invalid::SentenceNotInChunk));
-    }
-    if gold.breadcrumb != x.key.source.breadcrumb || gold.doc_id != x.key.source.doc_id {
-        return Ok(Err(Invalid::StaleSource));
-    }
-    let hits = match index.search(
-        &words_query(&x.key.sentence),
-        &Filters::default(),
-        UNIQUE_DEPTH,
-    ) {
-        Ok(h) => h,
-        Err(crate::lexical::LexicalError::Query(_)) => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(other) = hits
-        .iter()
-        .find(|h| h.chunk_id != gold.chunk_id && states(&h.text, &x.key.sentence))
-    {
-        return Ok(Err(Invalid::SentenceInOtherChunk(other.chunk_id.clone())));
-    }
-    Ok(Ok(()))
 }
 
 #[cfg(test)]
@@ -210,30 +200,32 @@ mod tests {
     #[test]
     fn cloze_puts_the_blank_where_the_word_was() {
         let chunk = LexicalHit {
-            chunk_id: "en/x#1".into(),
-            doc_id: "en/x".into(),
+            passage: crate::lexical::Passage {
+                chunk_id: "en/x#1".into(),
+                doc_id: "en/x".into(),
+                title: "X".into(),
+                breadcrumb: vec!["X".into(), "Clause 6".into()],
+                doc_type: "standard-guidance".into(),
+                lang: "en".into(),
+                year: None,
+                status: None,
+                article: None,
+                clause: Some("6".into()),
+                note: None,
+                start: 0,
+                end: 0,
+                source: String::new(),
+                text: "Heading\n\nThe organization shall keep documented information on its risks."
+                    .into(),
+                pages: None,
+                ocr: None,
+            },
             score: 0.0,
-            title: "X".into(),
-            breadcrumb: vec!["X".into(), "Clause 6".into()],
             snippet: crate::lexical::Snippet {
                 text: String::new(),
                 highlights: vec![],
             },
-            doc_type: "standard-guidance".into(),
-            lang: "en".into(),
-            year: None,
-            status: None,
-            article: None,
-            clause: Some("6".into()),
-            note: None,
-            start: 0,
-            end: 0,
-            source: String::new(),
-            text: "Heading\n\nThe organization shall keep documented information on its risks."
-                .into(),
             matched_terms: vec![],
-            pages: None,
-            ocr: None,
         };
         let spans = prose_sentences(&chunk.text, MIN_WORDS, MAX_WORDS);
         let x = build(

@@ -33,6 +33,10 @@ use crate::lexical::{LexicalError, LexicalHit};
 use crate::search::SearchError;
 use crate::text::Lang;
 
+use cite_check::CiteCheck;
+use disagreement::Disagreement;
+use find_source::FindSource;
+use normalization::SpellingPair;
 pub use validate::{validate, Invalid};
 
 /// The seed used when none is given, so two trainers asking for the same set get the same one.
@@ -49,22 +53,32 @@ pub const MAX_COUNT: usize = 30;
 #[derive(Debug, Error)]
 pub enum ExercisesError {
     #[error("choose the documents: give --topic TEXT or --doc-type TYPE")]
+    /// Neither a topic nor a document type was given.
     NoScope,
     #[error("--count must be between 1 and {MAX_COUNT}, not {0}")]
+    /// A count outside 1 to MAX_COUNT.
     BadCount(usize),
     #[error("no {lang} chunks match {scope}; try another topic or doc type, or --lang {other}")]
+    /// The scope has no chunks in the handout's language.
     EmptyScope {
+        /// The language asked for.
         lang: &'static str,
+        /// The topic or doc type, for the message.
         scope: String,
+        /// The other language, to suggest.
         other: &'static str,
     },
     #[error("retriever-disagreement exercises need the model and the index's vectors: {0}")]
+    /// Only retriever-disagreement was asked for and there is no semantic side.
     NoSemantic(String),
     #[error(transparent)]
+    /// Retrieval failed.
     Search(#[from] SearchError),
     #[error(transparent)]
+    /// Answering a cite-check question failed.
     Answer(crate::answer::AnswerError),
     #[error(transparent)]
+    /// Reading the index failed.
     Lexical(#[from] LexicalError),
 }
 
@@ -105,6 +119,8 @@ type Result<T, E = ExercisesError> = std::result::Result<T, E>;
     clap::ValueEnum,
 )]
 #[serde(rename_all = "kebab-case")]
+// A doc comment on a clap value becomes its `--help` text; the module docs say what each is.
+#[allow(missing_docs)]
 pub enum Kind {
     FindTheSource,
     RetrieverDisagreement,
@@ -113,6 +129,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order a set lists them.
     pub const ALL: [Kind; 4] = [
         Kind::FindTheSource,
         Kind::RetrieverDisagreement,
@@ -152,7 +169,9 @@ pub struct ExerciseOptions {
     pub count: usize,
     /// Language of the handout and of the chunks its items come from.
     pub lang: Lang,
+    /// The kinds to make.
     pub kinds: Vec<Kind>,
+    /// Seeds every random choice: the same index, options and seed give the same set.
     pub seed: u64,
 }
 
@@ -194,14 +213,20 @@ impl ExerciseOptions {
 /// A passage as exercises show it: enough to find it again and to cite it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassageRef {
+    /// The chunk's id.
     pub chunk_id: String,
+    /// Its document's id.
     pub doc_id: String,
+    /// Its document's title.
     pub title: String,
+    /// Its heading path.
     pub breadcrumb: Vec<String>,
+    /// `fa` or `en`.
     pub lang: String,
 }
 
 impl PassageRef {
+    /// The reference to a found chunk.
     pub fn of(hit: &LexicalHit) -> PassageRef {
         PassageRef {
             chunk_id: hit.chunk_id.clone(),
@@ -219,6 +244,7 @@ pub struct Item {
     /// `fs-1`, `rd-1`, `cc-1`, `nz-1`, ...: stable within a set.
     pub id: String,
     #[serde(flatten)]
+    /// The exercise and its key.
     pub body: Body,
 }
 
@@ -226,19 +252,34 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Body {
+    /// A cloze sentence whose chunk the participant finds.
     FindTheSource(find_source::FindSource),
+    /// A query where the two retrievers disagree.
     RetrieverDisagreement(disagreement::Disagreement),
+    /// An answer with one citation swapped.
     CiteCheck(cite_check::CiteCheck),
+    /// Two spellings: does the analyzer match them?
     Normalization(normalization::SpellingPair),
 }
 
 impl Body {
+    /// The kind of this exercise.
     pub fn kind(&self) -> Kind {
         match self {
             Body::FindTheSource(_) => Kind::FindTheSource,
             Body::RetrieverDisagreement(_) => Kind::RetrieverDisagreement,
             Body::CiteCheck(_) => Kind::CiteCheck,
             Body::Normalization(_) => Kind::Normalization,
+        }
+    }
+
+    /// The item as its kind, for checking.
+    pub fn exercise(&self) -> &dyn Exercise {
+        match self {
+            Body::FindTheSource(x) => x,
+            Body::RetrieverDisagreement(x) => x,
+            Body::CiteCheck(x) => x,
+            Body::Normalization(x) => x,
         }
     }
 
@@ -257,9 +298,12 @@ impl Body {
 /// How one kind fared: asked for, kept, and dropped by validation (with the reasons).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindReport {
+    /// The kind.
     pub kind: Kind,
-    pub requested: usize,
+    pub(crate) requested: usize,
+    /// Items kept.
     pub written: usize,
+    /// Candidates dropped by validation.
     pub dropped: usize,
     /// Validation failures by reason (see [`Invalid::reason`]).
     pub dropped_by_reason: BTreeMap<String, usize>,
@@ -270,10 +314,13 @@ pub struct KindReport {
 /// A generated set: what it was made from, its items and how generation went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseSet {
+    /// The options it was made with.
     pub options: ExerciseOptions,
     /// The index generation the set was validated against.
     pub index_generation: u64,
+    /// The exercises, by kind in [`Kind::ALL`] order.
     pub items: Vec<Item>,
+    /// How each kind fared.
     pub report: Vec<KindReport>,
 }
 
@@ -286,9 +333,11 @@ impl ExerciseSet {
 
 /// Everything a kind's generator may look at.
 pub struct Context<'a> {
+    /// The index (and model) to draw from and validate against.
     pub engine: &'a Engine,
     /// The chunks of the scope, in the handout's language, in a fixed order.
     pub pool: Vec<LexicalHit>,
+    /// What the set is made of.
     pub options: &'a ExerciseOptions,
 }
 
@@ -326,6 +375,83 @@ impl Sink<'_> {
         }
         Ok(r.written == r.requested)
     }
+
+    /// Goes through `sources` in order, offering what `make` builds from each (`None`: that
+    /// source gives no candidate and is not counted), until `want` candidates were tried or
+    /// the kind has all its items.
+    pub fn offer_each<T>(
+        &mut self,
+        want: usize,
+        sources: impl IntoIterator<Item = T>,
+        mut make: impl FnMut(T) -> Result<Option<Body>>,
+    ) -> Result<()> {
+        let mut tried = 0;
+        for source in sources {
+            if tried == want {
+                break;
+            }
+            if let Some(body) = make(source)? {
+                tried += 1;
+                if self.offer(body)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One kind of exercise, implemented by its item type in the kind's module: how candidates
+/// are made from a scope and how an item is checked against the index. The generator and
+/// [`validate`] reach every kind through it.
+pub trait Exercise {
+    /// Offers up to `want` candidates to `sink`, best first, drawing every choice from `rng`.
+    fn candidates(
+        ctx: &Context,
+        rng: &mut seed::Stream,
+        want: usize,
+        sink: &mut Sink,
+    ) -> Result<()>
+    where
+        Self: Sized;
+
+    /// Checks this item against the index `engine` holds. `Ok(Err(_))` is an invalid item;
+    /// `Err(_)` is a failure to read the index or run retrieval.
+    fn check(&self, engine: &Engine) -> Result<std::result::Result<(), Invalid>>;
+
+    /// Whether the kind compares the semantic retriever with the lexical one (it is skipped,
+    /// with a note, when the index has no model).
+    fn needs_semantic() -> bool
+    where
+        Self: Sized,
+    {
+        false
+    }
+}
+
+/// Makes kind `E`'s candidates into `sink`, or notes why the kind cannot run here.
+fn make<E: Exercise>(
+    ctx: &Context,
+    rng: &mut seed::Stream,
+    want: usize,
+    sink: &mut Sink,
+) -> Result<Option<String>> {
+    if E::needs_semantic() && ctx.engine.retriever().semantic.is_none() {
+        let why = ctx
+            .engine
+            .semantic_unavailable
+            .clone()
+            .unwrap_or_else(|| "no model loaded".into());
+        // Asked for this kind alone, the set cannot be made at all.
+        if ctx.options.kinds.iter().all(|k| *k == sink.report.kind) {
+            return Err(ExercisesError::NoSemantic(why));
+        }
+        return Ok(Some(format!(
+            "skipped: semantic search unavailable ({why})"
+        )));
+    }
+    E::candidates(ctx, rng, want, sink)?;
+    Ok(None)
 }
 
 /// How many candidates a kind may try per requested item: validation may drop some.
@@ -363,28 +489,14 @@ pub fn generate(engine: &Engine, options: &ExerciseOptions) -> Result<ExerciseSe
             items: &mut items,
             report: &mut r,
         };
-        match kind {
-            Kind::FindTheSource => find_source::candidates(&ctx, &mut rng, want, &mut sink)?,
-            Kind::RetrieverDisagreement => {
-                if engine.retriever().semantic.is_none() {
-                    let why = engine
-                        .semantic_unavailable
-                        .clone()
-                        .unwrap_or_else(|| "no model loaded".into());
-                    if options
-                        .kinds
-                        .iter()
-                        .all(|k| *k == Kind::RetrieverDisagreement)
-                    {
-                        return Err(ExercisesError::NoSemantic(why));
-                    }
-                    r.note = Some(format!("skipped: semantic search unavailable ({why})"));
-                } else {
-                    disagreement::candidates(&ctx, &mut rng, want, &mut sink)?;
-                }
-            }
-            Kind::CiteCheck => cite_check::candidates(&ctx, &mut rng, want, &mut sink)?,
-            Kind::Normalization => normalization::candidates(&ctx, &mut rng, want, &mut sink)?,
+        let note = match kind {
+            Kind::FindTheSource => make::<FindSource>(&ctx, &mut rng, want, &mut sink)?,
+            Kind::RetrieverDisagreement => make::<Disagreement>(&ctx, &mut rng, want, &mut sink)?,
+            Kind::CiteCheck => make::<CiteCheck>(&ctx, &mut rng, want, &mut sink)?,
+            Kind::Normalization => make::<SpellingPair>(&ctx, &mut rng, want, &mut sink)?,
+        };
+        if note.is_some() {
+            r.note = note;
         }
         if r.written < r.requested && r.note.is_none() {
             r.note = Some(format!(

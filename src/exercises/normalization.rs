@@ -18,7 +18,7 @@ use crate::text::{Analyzer, Lang, TokenKind, ZWNJ};
 
 use super::seed::Stream;
 use super::validate::Invalid;
-use super::{words_query, Body, Context, ExercisesError, PassageRef, Sink};
+use super::{words_query, Body, Context, Exercise, ExercisesError, PassageRef, Result, Sink};
 
 /// How `b` differs from `a`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -49,17 +49,20 @@ pub enum Variation {
 /// The participant's part: two spellings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairTask {
+    /// The spelling as a passage writes it.
     pub a: String,
+    /// Another spelling of it.
     pub b: String,
 }
 
 /// The key: the verdict, the kind of variation, the analyzer's output, and where `a` is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairKey {
+    /// Whether the analyzer makes the two match.
     pub matches: bool,
-    pub variation: Variation,
-    pub a_terms: Vec<String>,
-    pub b_terms: Vec<String>,
+    pub(crate) variation: Variation,
+    pub(crate) a_terms: Vec<String>,
+    pub(crate) b_terms: Vec<String>,
     /// The passage that writes `a`.
     pub source: PassageRef,
     /// Whether a search for `b` finds that passage (every match must be found).
@@ -69,7 +72,9 @@ pub struct PairKey {
 /// One normalization exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpellingPair {
+    /// What participants see.
     pub task: PairTask,
+    /// The answer.
     pub key: PairKey,
 }
 
@@ -248,80 +253,77 @@ fn search_finds(engine: &Engine, b: &str, chunk_id: &str) -> Result<bool, Exerci
     }
 }
 
-/// Offers up to `want` candidates to `sink`: the kinds of variation found in the scope take turns (in a seeded
-/// order), and each turn draws one pair of that kind not used before.
-pub fn candidates(
-    ctx: &Context,
-    rng: &mut Stream,
-    want: usize,
-    sink: &mut Sink,
-) -> Result<(), ExercisesError> {
-    let analyzer = ctx.engine.index.analyzer();
-    let mut by_kind: BTreeMap<Variation, Vec<(String, String, usize)>> = BTreeMap::new();
-    let mut seen = HashSet::new();
-    for (ci, chunk) in ctx.pool.iter().enumerate() {
-        for (a, b, v) in variants(&chunk.text, ctx.options.lang) {
-            if a != b && seen.insert((a.clone(), v)) {
-                by_kind.entry(v).or_default().push((a, b, ci));
+impl Exercise for SpellingPair {
+    /// Offers up to `want` candidates to `sink`: the kinds of variation found in the scope take turns (in a seeded
+    /// order), and each turn draws one pair of that kind not used before.
+    fn candidates(ctx: &Context, rng: &mut Stream, want: usize, sink: &mut Sink) -> Result<()> {
+        let analyzer = ctx.engine.index.analyzer();
+        let mut by_kind: BTreeMap<Variation, Vec<(String, String, usize)>> = BTreeMap::new();
+        let mut seen = HashSet::new();
+        for (ci, chunk) in ctx.pool.iter().enumerate() {
+            for (a, b, v) in variants(&chunk.text, ctx.options.lang) {
+                if a != b && seen.insert((a.clone(), v)) {
+                    by_kind.entry(v).or_default().push((a, b, ci));
+                }
             }
         }
-    }
-    let mut kinds: Vec<Variation> = by_kind.keys().copied().collect();
-    rng.shuffle(&mut kinds);
-    for list in by_kind.values_mut() {
-        rng.shuffle(list);
-    }
-    let mut tried = 0;
-    let mut turn = 0;
-    while tried < want && by_kind.values().any(|l| !l.is_empty()) {
-        let v = kinds[turn % kinds.len()];
-        turn += 1;
-        let Some((a, b, ci)) = by_kind.get_mut(&v).and_then(Vec::pop) else {
-            continue;
-        };
-        let chunk = &ctx.pool[ci];
-        let matches = spellings_match(analyzer, &a, &b);
-        let found = search_finds(ctx.engine, &b, &chunk.chunk_id)?;
-        tried += 1;
-        let pair = SpellingPair {
-            key: PairKey {
-                matches,
-                variation: v,
-                a_terms: analyzer.terms(&a),
-                b_terms: analyzer.terms(&b),
-                source: PassageRef::of(chunk),
-                found_by_search: Some(found),
-            },
-            task: PairTask { a, b },
-        };
-        if sink.offer(Body::Normalization(pair))? {
-            break;
+        let mut kinds: Vec<Variation> = by_kind.keys().copied().collect();
+        rng.shuffle(&mut kinds);
+        for list in by_kind.values_mut() {
+            rng.shuffle(list);
         }
+        let mut tried = 0;
+        let mut turn = 0;
+        while tried < want && by_kind.values().any(|l| !l.is_empty()) {
+            let v = kinds[turn % kinds.len()];
+            turn += 1;
+            let Some((a, b, ci)) = by_kind.get_mut(&v).and_then(Vec::pop) else {
+                continue;
+            };
+            let chunk = &ctx.pool[ci];
+            let matches = spellings_match(analyzer, &a, &b);
+            let found = search_finds(ctx.engine, &b, &chunk.chunk_id)?;
+            tried += 1;
+            let pair = SpellingPair {
+                key: PairKey {
+                    matches,
+                    variation: v,
+                    a_terms: analyzer.terms(&a),
+                    b_terms: analyzer.terms(&b),
+                    source: PassageRef::of(chunk),
+                    found_by_search: Some(found),
+                },
+                task: PairTask { a, b },
+            };
+            if sink.offer(Body::Normalization(pair))? {
+                break;
+            }
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Checks an item against the index: the passage writes `a`, the two spellings differ, the
-/// index's analyzer gives the recorded terms and verdict, and a match is found by search.
-pub fn check(engine: &Engine, x: &SpellingPair) -> Result<Result<(), Invalid>, ExercisesError> {
-    let analyzer = engine.index.analyzer();
-    let Some(chunk) = engine.index.chunk(&x.key.source.chunk_id)? else {
-        return Ok(Err(Invalid::GoldMissing(x.key.source.chunk_id.clone())));
-    };
-    if x.task.a == x.task.b || !chunk.text.contains(&x.task.a) {
-        return Ok(Err(Invalid::SpellingNotInChunk));
+    /// Checks an item against the index: the passage writes `a`, the two spellings differ, the
+    /// index's analyzer gives the recorded terms and verdict, and a match is found by search.
+    fn check(&self, engine: &Engine) -> Result<Result<(), Invalid>> {
+        let analyzer = engine.index.analyzer();
+        let Some(chunk) = engine.index.chunk(&self.key.source.chunk_id)? else {
+            return Ok(Err(Invalid::GoldMissing(self.key.source.chunk_id.clone())));
+        };
+        if self.task.a == self.task.b || !chunk.text.contains(&self.task.a) {
+            return Ok(Err(Invalid::SpellingNotInChunk));
+        }
+        if analyzer.terms(&self.task.a) != self.key.a_terms
+            || analyzer.terms(&self.task.b) != self.key.b_terms
+            || spellings_match(analyzer, &self.task.a, &self.task.b) != self.key.matches
+        {
+            return Ok(Err(Invalid::VerdictMismatch));
+        }
+        let found = search_finds(engine, &self.task.b, &chunk.chunk_id)?;
+        if self.key.found_by_search != Some(found) || (self.key.matches && !found) {
+            return Ok(Err(Invalid::MatchNotFound));
+        }
+        Ok(Ok(()))
     }
-    if analyzer.terms(&x.task.a) != x.key.a_terms
-        || analyzer.terms(&x.task.b) != x.key.b_terms
-        || spellings_match(analyzer, &x.task.a, &x.task.b) != x.key.matches
-    {
-        return Ok(Err(Invalid::VerdictMismatch));
-    }
-    let found = search_finds(engine, &x.task.b, &chunk.chunk_id)?;
-    if x.key.found_by_search != Some(found) || (x.key.matches && !found) {
-        return Ok(Err(Invalid::MatchNotFound));
-    }
-    Ok(Ok(()))
 }
 
 #[cfg(test)]

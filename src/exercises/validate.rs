@@ -7,44 +7,64 @@
 
 use crate::engine::Engine;
 
-use super::{cite_check, disagreement, find_source, normalization, Body, ExercisesError, Item};
+use super::{ExercisesError, Item};
 
 /// Why an item is not a valid exercise.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
     #[error("the chunk {0} is not in the index")]
+    /// The named chunk is gone.
     GoldMissing(String),
     #[error("the key names a breadcrumb or document the chunk no longer has")]
+    /// The chunk changed under the item.
     StaleSource,
     #[error("the cloze is not the key sentence with one word blanked")]
+    /// The cloze does not blank the key sentence.
     ClozeMismatch,
     #[error("the key sentence is not in the named chunk")]
+    /// The chunk does not state the sentence.
     SentenceNotInChunk,
     #[error("the key sentence is also in {0}, so the answer does not live in one chunk")]
+    /// Another chunk states it too.
     SentenceInOtherChunk(String),
     #[error("semantic search is unavailable, so no disagreement can be shown")]
+    /// No semantic side to compare.
     NoSemantic,
     #[error("the retrievers' top-5 lists are no longer the ones shown")]
+    /// The retrievers now rank differently.
     ListsChanged,
     #[error("a retriever returns too few results to compare")]
+    /// A list is too short to compare.
     ShortLists,
     #[error("the top-5 lists share {shared} chunks or agree on the top hit: no real disagreement")]
-    NoDisagreement { shared: usize },
+    /// The lists agree too much.
+    NoDisagreement {
+        /// Chunks the top-5 lists share.
+        shared: usize,
+    },
     #[error("the answer's [n] markers do not match its citations")]
+    /// Markers and citations differ.
     Markers,
     #[error("the answer's citations fail their check: {0}")]
+    /// The unswapped answer fails its citation check.
     CitationCheck(String),
     #[error("citation [{0}] does not support its sentence")]
+    /// A citation does not support its sentence.
     Unsupported(usize),
     #[error("the swapped citation still points at the right passage")]
+    /// The swap did not happen.
     NotSwapped,
     #[error("the swapped-in passage states the sentence too, so nothing is wrong")]
+    /// The swapped-in passage supports the sentence anyway.
     SwapSupports,
     #[error("spelling a is not written in the named chunk, or a and b are the same")]
+    /// Spelling a is not in the chunk.
     SpellingNotInChunk,
     #[error("the analyzer's terms or verdict differ from the key")]
+    /// The analyzer now says otherwise.
     VerdictMismatch,
     #[error("a search for spelling b does not find the passage although the two match")]
+    /// Search misses a match.
     MatchNotFound,
 }
 
@@ -76,10 +96,5 @@ impl Invalid {
 /// Checks one item against the index `engine` holds. `Ok(Err(_))` is an invalid item;
 /// `Err(_)` is a failure to read the index or run retrieval.
 pub fn validate(engine: &Engine, item: &Item) -> Result<Result<(), Invalid>, ExercisesError> {
-    match &item.body {
-        Body::FindTheSource(x) => find_source::check(engine, x),
-        Body::RetrieverDisagreement(x) => disagreement::check(engine, x),
-        Body::CiteCheck(x) => cite_check::check(engine, x),
-        Body::Normalization(x) => normalization::check(engine, x),
-    }
+    item.body.exercise().check(engine)
 }

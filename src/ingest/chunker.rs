@@ -34,12 +34,17 @@ impl Default for ChunkLimits {
 /// One chunk before it gets its document's ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkDraft {
+    /// Byte offset of the chunk in the text.
     pub start: usize,
+    /// End of the chunk (exclusive).
     pub end: usize,
     /// Headings and markers from the top of the document down to this chunk (the title excluded).
     pub path: Vec<String>,
+    /// The article it is in.
     pub article: Option<String>,
+    /// The clause it is in.
     pub clause: Option<String>,
+    /// The note it is in.
     pub note: Option<String>,
     /// The article's amendment note as its marker gives it («اصلاحی ۱۳۷۱/۰۸/۲۴»).
     pub amendment: Option<String>,

@@ -18,7 +18,9 @@ const MAX_ENTRIES: usize = 10_000;
 /// The document's text (paragraphs separated by blank lines) and its title, if styled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocxText {
+    /// Paragraphs separated by blank lines; table rows as ` | ` lines.
     pub text: String,
+    /// The paragraph styled as the title, when there is one.
     pub title: Option<String>,
 }
 

@@ -15,14 +15,20 @@ use crate::text::Lang;
 /// The kinds of file envkb reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `.md`, `.markdown`, with optional YAML front matter.
     Markdown,
+    /// `.txt`, `.text`.
     Text,
+    /// `.html`, `.htm`: visible text only.
     Html,
+    /// `.pdf`: the text layer, or OCR for scanned pages.
     Pdf,
+    /// `.docx`: Word's document XML.
     Docx,
 }
 
 impl Format {
+    /// The format of a file by its extension (any case).
     pub fn from_path(path: &Path) -> Result<Format, IngestError> {
         let ext = path
             .extension()
@@ -49,8 +55,10 @@ impl Format {
 /// A loaded file: the text that chunk spans point into, where its body starts, metadata.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The text, front matter included.
     pub text: String,
-    pub body_start: usize,
+    pub(crate) body_start: usize,
+    /// Front matter or document metadata.
     pub meta: DocMeta,
     /// For paged formats (PDF): the byte offset in `text` where each page starts, in page
     /// order (page 1 first). Empty for formats without pages.

@@ -30,41 +30,83 @@ use crate::text::{detect_lang, Lang};
 #[derive(Debug, Error)]
 pub enum IngestError {
     #[error("unsupported file type {extension} (supported: .md, .markdown, .txt, .html, .htm, .pdf, .docx)")]
-    Unsupported { extension: String },
+    /// An extension no loader reads.
+    Unsupported {
+        /// The extension, with its dot.
+        extension: String,
+    },
     #[error("cannot read file: {0}")]
+    /// The file cannot be read.
     Io(#[from] std::io::Error),
     #[error("binary file (contains NUL bytes), not text; if it is UTF-16 text without a byte-order mark, save it as UTF-8")]
+    /// NUL bytes: not text.
     Binary,
     #[error("not valid UTF-8 text (first bad byte at offset {offset}); save it as UTF-8")]
-    InvalidUtf8 { offset: usize },
+    /// Not UTF-8 text.
+    InvalidUtf8 {
+        /// Byte offset of the first bad byte.
+        offset: usize,
+    },
     #[error("empty file (no text to index)")]
+    /// No text at all.
     Empty,
     #[error("file too large ({} MB; the limit is {} MB, raise it with --max-file-mb)", mb(*bytes), mb(*limit))]
-    TooLarge { bytes: u64, limit: u64 },
+    /// Over the size limit.
+    TooLarge {
+        /// The file's size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
     #[error("malformed front matter: {0}")]
+    /// The YAML front matter does not parse or has a wrong value.
     FrontMatter(String),
     #[error("path does not exist: {0}")]
+    /// A path given to index does not exist.
     Missing(PathBuf),
     #[error("no text layer (needs OCR)")]
+    /// A scanned PDF and OCR is off.
     NoTextLayer,
     #[error("no text layer, and OCR read no page: {0}")]
+    /// A scanned PDF whose every page OCR failed on, with the reasons.
     NoTextRead(String),
     #[error("no text layer, and OCR cannot run here: {0}")]
+    /// A scanned PDF and Tesseract or pdftoppm is missing.
     OcrUnavailable(String),
     #[error("encrypted (password-protected); save an unprotected copy to index it")]
+    /// A password-protected PDF.
     Encrypted,
     #[error("{0}")]
+    /// A damaged PDF or DOCX, with what is wrong.
     Corrupt(String),
     #[error("too many pages ({pages}; the limit is {limit}, set with --max-pages)")]
-    TooManyPages { pages: usize, limit: u32 },
+    /// A PDF over the page limit.
+    TooManyPages {
+        /// Its pages.
+        pages: usize,
+        /// The limit.
+        limit: u32,
+    },
     #[error(
         "objects nested more than {limit} levels deep (no real document does this); not indexed"
     )]
-    TooDeep { limit: usize },
+    /// PDF objects nested deeper than any real document.
+    TooDeep {
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
     #[error("HTML elements nested more than {limit} levels deep (no real page does this, and parsing it would take minutes); not indexed")]
-    HtmlTooDeep { limit: usize },
+    /// HTML elements nested deeper than any real page.
+    HtmlTooDeep {
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
     #[error("its compressed parts inflate past {limit} bytes, the limit for a file of this size")]
-    Inflates { limit: u64 },
+    /// Compressed parts that inflate past the budget for the file's size.
+    Inflates {
+        /// The budget in bytes.
+        limit: u64,
+    },
 }
 
 impl IngestError {
@@ -131,7 +173,9 @@ impl Default for IngestLimits {
 /// The pages a chunk spans in its source (PDFs only): one page, or first to last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageSpan {
+    /// First page (1-based).
     pub first: u32,
+    /// Last page; the same as `first` for a one-page span.
     pub last: u32,
 }
 
@@ -174,11 +218,16 @@ pub mod page_json {
 
     use super::PageSpan;
 
-    pub fn serialize<S: Serializer>(pages: &Option<PageSpan>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        pages: &Option<PageSpan>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         pages.map(PageSpan::json).serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PageSpan>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<PageSpan>, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Form {
@@ -195,15 +244,22 @@ pub mod page_json {
 /// Metadata of a document, from front matter where present.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocMeta {
+    /// `title:`, which wins over the title found in the text.
     pub title: Option<String>,
+    /// `doc_type:` (law, regulation, standard, ...).
     pub doc_type: Option<String>,
+    /// `lang:`; detected from the text when absent.
     pub lang: Option<Lang>,
+    /// `jurisdiction:` (Iran, ISO, ...).
     pub jurisdiction: Option<String>,
+    /// `year:` of enactment or publication.
     pub year: Option<u32>,
+    /// `status:` (in force, repealed, draft, ...).
     pub status: Option<String>,
+    /// `source:`, where the text was published.
     pub source: Option<String>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
 }
 
 /// A document ready to index: its text, resolved metadata and chunks.
@@ -211,14 +267,21 @@ pub struct DocMeta {
 pub struct Document {
     /// Stable id: the path relative to the folder given to `index`, without extension.
     pub id: String,
+    /// The file it was read from.
     pub path: PathBuf,
     /// blake3 of the file's bytes, for incremental indexing.
     pub hash: String,
+    /// Front matter, metadata, first heading or file name, in that order.
     pub title: String,
+    /// From front matter; `document` when none is given.
     pub doc_type: String,
+    /// From front matter, else detected.
     pub lang: Lang,
+    /// What the front matter said.
     pub meta: DocMeta,
+    /// The whole text chunk spans point into.
     pub text: String,
+    /// Its passages, in text order; together they cover the whole body.
     pub chunks: Vec<Chunk>,
     /// Pages of a PDF left out of `text`, each with its reason (OCR failed or was capped);
     /// the rest of the document is indexed.
@@ -230,20 +293,28 @@ pub struct Document {
 pub struct Chunk {
     /// `{doc_id}#{ordinal}`.
     pub id: String,
+    /// Its document's id.
     pub doc_id: String,
+    /// Its position in the document (0 first); the `n` of its id.
     pub ordinal: u32,
     /// Title first, then headings and markers down to this chunk.
     pub breadcrumb: Vec<String>,
+    /// The article (ماده) it is in, canonical.
     pub article: Option<String>,
+    /// The clause (بند) it is in.
     pub clause: Option<String>,
+    /// The note (تبصره) it is in; "" for an unnumbered one.
     pub note: Option<String>,
     /// The article's amendment note («اصلاحی ۱۳۷۱/۰۸/۲۴»), when its marker carries one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amendment: Option<String>,
     /// Byte span in the document text.
     pub start: usize,
+    /// End of that span (exclusive).
     pub end: usize,
+    /// The passage.
     pub text: String,
+    /// Its language (a passage may differ from its document).
     pub lang: Lang,
     /// Source pages (PDFs); `None` for formats without pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,14 +332,18 @@ pub fn chunk_id(doc_id: &str, ordinal: u32) -> String {
 /// A file found under a root, with the id it will get.
 #[derive(Debug, Clone)]
 pub struct FoundFile {
+    /// The file.
     pub path: PathBuf,
+    /// Its path below the root, without extension.
     pub doc_id: String,
 }
 
 /// A file that was found but not ingested, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
+    /// The file.
     pub path: PathBuf,
+    /// Why, in one line for the user.
     pub reason: String,
 }
 

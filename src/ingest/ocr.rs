@@ -60,6 +60,7 @@ impl std::fmt::Display for OcrMode {
 /// How OCR runs: which pages, how long one page may take, how many pages of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OcrOptions {
+    /// Which pages to read: none, scanned ones, or all.
     pub mode: OcrMode,
     /// Seconds one page may take (rendering and reading); a page over it is killed and reported.
     pub page_secs: u32,
@@ -98,10 +99,12 @@ pub struct OcrPage {
     /// Words read, and the sum of their confidences (0–1 each), so that spans of pages can
     /// be averaged by word.
     pub words: u32,
+    /// Sum of the words' confidences.
     pub confidence_sum: f64,
 }
 
 impl OcrPage {
+    /// Mean word confidence (0–1); 0 for a page with no words.
     pub fn confidence(&self) -> f32 {
         if self.words == 0 {
             0.0
@@ -114,9 +117,10 @@ impl OcrPage {
 /// A page to read: its number (1-based) and its size in PDF points.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PageBox {
+    /// 1-based page number.
     pub number: u32,
-    pub width_pt: f32,
-    pub height_pt: f32,
+    pub(crate) width_pt: f32,
+    pub(crate) height_pt: f32,
 }
 
 /// Largest page image rendered, in pixels (an A3 page at 400 dpi). A bigger page is rendered

@@ -24,34 +24,61 @@ use crate::text::normalize;
 pub enum Marker {
     /// A Markdown heading of level 1..=6, with what its text names.
     Heading {
+        /// 1 for `#`.
         level: usize,
+        /// The heading's text.
         text: String,
+        /// The numbers it names.
         names: Named,
     },
     /// A chapter (فصل / Chapter) outside a heading.
-    Chapter { label: String },
+    Chapter {
+        /// The clean label for breadcrumbs.
+        label: String,
+    },
     /// An article (ماده N / Article N) outside a heading, with its amendment note
     /// («اصلاحی ۱۳۷۱/۰۸/۲۴») when the marker carries one.
     Article {
+        /// The clean label («ماده ۱۲ (اصلاحی ۱۳۷۱)»).
         label: String,
+        /// The canonical number («12», «10 مکرر»).
         number: String,
+        /// The amendment note, when the marker carries one.
         amendment: Option<String>,
     },
     /// A lettered or numbered clause (بند «د» / Clause (d)) or an ISO clause number line.
-    Clause { label: String, number: String },
+    Clause {
+        /// The clean label.
+        label: String,
+        /// The letter or number, canonical.
+        number: String,
+    },
     /// A note (تبصره N / Note N).
-    Note { label: String, number: String },
+    Note {
+        /// The clean label.
+        label: String,
+        /// The number; "" for an unnumbered note.
+        number: String,
+    },
     /// A numbered item («۱-»، «1)»): a بند when it sits inside an article, plain text
     /// elsewhere (the chunker decides, since only it knows the context).
-    Item { label: String, number: String },
+    Item {
+        /// The clean label.
+        label: String,
+        /// The number, canonical.
+        number: String,
+    },
 }
 
 /// Article/clause/note numbers named by a heading's text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Named {
+    /// The article number.
     pub article: Option<String>,
-    pub amendment: Option<String>,
+    pub(crate) amendment: Option<String>,
+    /// The clause letter or number.
     pub clause: Option<String>,
+    /// The note number.
     pub note: Option<String>,
 }
 

@@ -21,9 +21,15 @@ pub enum DirState {
     /// A `meta.json`: an index to open.
     Index,
     /// envkb or tantivy files without the `meta.json` that ties them together.
-    Damaged { found: Vec<String> },
+    Damaged {
+        /// The files found.
+        found: Vec<String>,
+    },
     /// Files that are not an index's.
-    Foreign { found: Vec<String> },
+    Foreign {
+        /// The files found.
+        found: Vec<String>,
+    },
 }
 
 /// Lock files tantivy leaves behind; harmless on their own.

@@ -12,20 +12,27 @@ use crate::text::Lang;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum FilterError {
     #[error("filter {0:?} is not KEY=VALUE (for example doc_type=law)")]
+    /// Not KEY=VALUE.
     Syntax(String),
     #[error("unknown filter key {0:?}; use doc_type, lang, year or status")]
+    /// A key no filter has.
     UnknownKey(String),
     #[error("lang filter must be fa or en, not {0:?}")]
+    /// A language other than fa or en.
     BadLang(String),
     #[error("year filter must be a year (2015) or a range (2010..2020), not {0:?}")]
+    /// Neither a year nor a year range.
     BadYear(String),
 }
 
 /// Filters: values of one key are alternatives (OR), different keys must all hold (AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Filters {
+    /// Document types to keep (law, regulation, standard, ...).
     pub doc_type: Vec<String>,
+    /// Languages to keep.
     pub lang: Vec<Lang>,
+    /// Statuses to keep (in force, repealed, draft, ...).
     pub status: Vec<String>,
     /// Inclusive year ranges.
     pub year: Vec<(u32, u32)>,
@@ -59,6 +66,7 @@ impl Filters {
         Ok(f)
     }
 
+    /// Whether no filter is set, so nothing is excluded.
     pub fn is_empty(&self) -> bool {
         self.doc_type.is_empty()
             && self.lang.is_empty()

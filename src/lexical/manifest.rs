@@ -34,16 +34,18 @@ pub struct Companions {
 /// What the commit payload says.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Payload {
+    /// The index format the commit was written in.
     pub format: u32,
+    /// File name of the manifest committed with it.
     pub manifest: String,
 }
 
 /// Analyzer switches, recorded so an index is always queried the way it was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalyzerSettings {
-    pub pair_joins: bool,
-    pub persian_suffixes: bool,
-    pub persian_stopwords: bool,
+    pub(crate) pair_joins: bool,
+    pub(crate) persian_suffixes: bool,
+    pub(crate) persian_stopwords: bool,
 }
 
 impl From<AnalyzerOptions> for AnalyzerSettings {
@@ -69,22 +71,34 @@ impl From<AnalyzerSettings> for AnalyzerOptions {
 /// One indexed document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocEntry {
+    /// The file it was indexed from.
     pub path: String,
+    /// blake3 of the file's bytes: an unchanged file is skipped on re-index.
     pub hash: String,
+    /// Its title (front matter, metadata, first heading or file name).
     pub title: String,
+    /// Its type, for filters.
     pub doc_type: String,
+    /// Its language, for filters and the answer language.
     pub lang: Lang,
+    /// Year of enactment or publication, when known.
     pub year: Option<u32>,
+    /// Status from its front matter, when given.
     pub status: Option<String>,
+    /// How many chunks it was cut into (ids `doc#0` up to it).
     pub chunks: u32,
+    /// Size of its text in bytes.
     pub bytes: u64,
 }
 
 /// The set of indexed documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Counts commits; names this manifest's file and its companions.
     pub generation: u64,
+    /// The analyzer options the index was built with; queries must use the same.
     pub analyzer: AnalyzerSettings,
+    /// Every indexed document by id.
     pub documents: BTreeMap<String, DocEntry>,
     /// The vector file committed with this generation, when the index has a semantic side.
     #[serde(default)]
@@ -98,6 +112,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// An empty manifest for a new index built with `options`.
     pub fn new(options: AnalyzerOptions) -> Manifest {
         Manifest {
             generation: 0,
@@ -109,11 +124,12 @@ impl Manifest {
         }
     }
 
+    /// The file a generation's manifest is written to.
     pub fn file_name(generation: u64) -> String {
         format!("manifest-{generation:08}.json")
     }
 
-    pub fn chunk_count(&self) -> u64 {
+    pub(crate) fn chunk_count(&self) -> u64 {
         self.documents.values().map(|d| u64::from(d.chunks)).sum()
     }
 
@@ -131,6 +147,7 @@ impl Manifest {
         Ok(name)
     }
 
+    /// Reads the manifest file `name` in `dir`.
     pub fn read(dir: &Path, name: &str) -> std::io::Result<Manifest> {
         let bytes = fs::read(dir.join(name))?;
         serde_json::from_slice(&bytes).map_err(std::io::Error::other)

@@ -12,7 +12,7 @@ pub mod query;
 mod reader;
 pub mod schema;
 pub mod snippet;
-mod units;
+pub(crate) mod units;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ use serde::Serialize;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 use thiserror::Error;
+use utoipa::ToSchema;
 
 pub use compile::CompiledQuery;
 pub use filter::{FilterError, Filters};
@@ -29,6 +30,7 @@ pub use query::{parse as parse_query, Lookup, Occurrence, ParsedQuery, QueryErro
 pub use reader::RankedChunk;
 pub use schema::Fields;
 pub use snippet::Snippet;
+pub use units::{UnitRef, UnitRequest};
 pub use writer::IndexSession;
 
 use crate::fault::{ErrorKind, Fault};
@@ -40,26 +42,48 @@ pub enum LexicalError {
     #[error(
         "no index at {0}: build one with `envkb index PATH` (or point --index / ENVKB_INDEX at it)"
     )]
+    /// Nothing to open at this folder.
     NoIndex(PathBuf),
     #[error("another envkb process is writing to the index at {0}; wait for it to finish")]
+    /// Another process holds tantivy's writer lock.
     Locked(PathBuf),
     #[error("the index at {dir} was made by an incompatible envkb (format {found}, expected {expected}); rebuild it: remove that folder and run `envkb index PATH` again")]
+    /// Written by an envkb with another index format.
     Format {
+        /// The index folder.
         dir: PathBuf,
+        /// The format the folder holds (0 when its schema differs).
         found: u32,
+        /// The format this build reads.
         expected: u32,
     },
     #[error("the index at {dir} is damaged: {detail}")]
-    Corrupt { dir: PathBuf, detail: String },
+    /// The folder is an index but cannot be read.
+    Corrupt {
+        /// The index folder.
+        dir: PathBuf,
+        /// What tantivy or the manifest check found wrong.
+        detail: String,
+    },
     #[error(transparent)]
+    /// The query text cannot be parsed.
     Query(#[from] QueryError),
     #[error(transparent)]
+    /// A filter is malformed.
     Filter(#[from] FilterError),
     #[error("{dir} is not an envkb index and not empty (it holds {found}); point --index at an empty or new folder")]
-    NotAnIndex { dir: PathBuf, found: String },
+    /// The folder holds files that are not an index's.
+    NotAnIndex {
+        /// The folder.
+        dir: PathBuf,
+        /// Some of the files in it, for the message.
+        found: String,
+    },
     #[error("index I/O failed: {0}")]
+    /// Reading or writing the folder failed.
     Io(#[from] std::io::Error),
     #[error("index engine failed: {0}")]
+    /// tantivy failed underneath.
     Tantivy(#[from] tantivy::TantivyError),
 }
 
@@ -90,8 +114,11 @@ type Result<T> = std::result::Result<T, LexicalError>;
 /// Relative weights of the searched fields; measured on the bench data (docs/BENCHMARKS.md).
 #[derive(Debug, Clone, Copy)]
 pub struct FieldBoosts {
+    /// Weight of the passage text.
     pub body: f32,
+    /// Weight of the document title.
     pub title: f32,
+    /// Weight of the heading path down to the passage.
     pub breadcrumb: f32,
     /// Added to a chunk whose article (or clause) number the query names.
     pub lookup: f32,
@@ -111,32 +138,76 @@ impl Default for FieldBoosts {
     }
 }
 
-/// One chunk found by a lexical search, with everything needed to show and cite it.
-#[derive(Debug, Clone, Serialize)]
-pub struct LexicalHit {
+/// One indexed chunk as stored: what a hit, a citation and the chunk route all show. It is
+/// also the JSON of a whole passage (`GET /api/chunks/{id}`, a document's chunks), where
+/// the server path of the source file is never sent.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ChunkJson)]
+pub struct Passage {
+    /// `doc_id#n`, stable while the document is unchanged.
     pub chunk_id: String,
+    /// The document's id (its file name without extension).
     pub doc_id: String,
-    pub score: f32,
+    /// The document's title.
     pub title: String,
+    /// Title, headings and legal markers down to this passage.
     pub breadcrumb: Vec<String>,
-    pub snippet: Snippet,
-    pub doc_type: String,
-    pub lang: String,
-    pub year: Option<u32>,
-    pub status: Option<String>,
-    pub article: Option<String>,
-    pub clause: Option<String>,
-    pub note: Option<String>,
-    pub start: u64,
-    pub end: u64,
-    pub source: String,
+    /// The whole passage.
     pub text: String,
+    /// `fa` or `en`.
+    pub lang: String,
+    /// The document type from its front matter (law, regulation, standard, ...).
+    pub doc_type: String,
+    /// Year of enactment or publication, when known.
+    pub year: Option<u32>,
+    /// In force, repealed, draft, ... as the front matter says.
+    pub status: Option<String>,
+    /// The article (ماده) number the passage is in, canonical («10 مکرر»).
+    pub article: Option<String>,
+    /// The clause (بند) letter or number, or an ISO clause number.
+    pub clause: Option<String>,
+    /// The note (تبصره) number; empty for an unnumbered note.
+    pub note: Option<String>,
+    /// Byte span of the passage in its document's text.
+    pub start: u64,
+    /// End of that span (exclusive).
+    pub end: u64,
+    /// The file the document was indexed from; shown by the CLI, never sent over HTTP.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub source: String,
+    /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
+    #[serde(
+        rename = "page",
+        skip_serializing_if = "Option::is_none",
+        with = "crate::ingest::page_json"
+    )]
+    #[schema(value_type = Option<Object>)]
+    pub pages: Option<crate::ingest::PageSpan>,
+    /// Present when the passage was read by OCR from a scanned page: `{"confidence": 0.91}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
+}
+
+/// One chunk found by a search: the stored passage with what the query made of it.
+/// Reads through to the passage's fields (`hit.title`), which is all most callers need.
+#[derive(Debug, Clone)]
+pub struct LexicalHit {
+    /// The chunk as stored.
+    pub passage: Passage,
+    /// The ranking score (BM25, or the fused score once fused).
+    pub score: f32,
+    /// An excerpt around the query's terms, with their byte ranges.
+    pub snippet: Snippet,
     /// The query terms found in this chunk (normalized forms).
     pub matched_terms: Vec<String>,
-    /// Source pages of the chunk (PDFs only), for citations such as "p. 12".
-    pub pages: Option<crate::ingest::PageSpan>,
-    /// Set for a chunk read by OCR from a scanned page, with its mean word confidence.
-    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
+}
+
+impl std::ops::Deref for LexicalHit {
+    type Target = Passage;
+    fn deref(&self) -> &Passage {
+        &self.passage
+    }
 }
 
 /// An open index directory.
@@ -225,6 +296,7 @@ impl LexicalIndex {
         })
     }
 
+    /// The folder the index lives in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -235,15 +307,17 @@ impl LexicalIndex {
         dir::verify_segments(&self.dir, &self.index)
     }
 
+    /// The documents of the generation this index was opened (or last committed) at.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
+    /// The analyzer the index was built with, for analyzing queries and snippets the same way.
     pub fn analyzer(&self) -> &Analyzer {
         &self.analyzer
     }
 
-    pub fn set_boosts(&mut self, boosts: FieldBoosts) {
+    pub(crate) fn set_boosts(&mut self, boosts: FieldBoosts) {
         self.boosts = boosts;
     }
 

@@ -20,46 +20,78 @@ pub const MAX_QUERY_CHARS: usize = 2000;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum QueryError {
     #[error("empty query: type some words to search for")]
+    /// Nothing but white space.
     Empty,
     #[error("query too long ({chars} characters; the limit is {limit})")]
-    TooLong { chars: usize, limit: usize },
+    /// Longer than the query limit.
+    TooLong {
+        /// Characters in the query.
+        chars: usize,
+        /// The most allowed.
+        limit: usize,
+    },
     #[error("unbalanced quote: the phrase starting at character {at} is never closed; add a closing \" or remove the quote")]
-    UnbalancedQuote { at: usize },
+    /// A phrase quote is never closed.
+    UnbalancedQuote {
+        /// Character position of the opening quote.
+        at: usize,
+    },
     #[error("stray operator {op:?} at character {at}: put it directly before a word, as in +ماده or -draft")]
-    StrayOperator { op: char, at: usize },
+    /// `+` or `-` not directly before a word.
+    StrayOperator {
+        /// The operator (`+` or `-`).
+        op: char,
+        /// Its character position.
+        at: usize,
+    },
     #[error(
         "nothing to search for: the query has only operators, punctuation or very common words"
     )]
+    /// Only operators, punctuation or stopwords.
     NothingSearchable,
     #[error("the query only excludes words; add at least one word to search for")]
+    /// Every term is excluded with `-`.
     OnlyExclusions,
 }
 
 /// How a clause takes part in matching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Occurrence {
+    /// Scores when it matches; not required.
     Should,
+    /// Required (`+word`).
     Must,
+    /// Excluded (`-word`).
     MustNot,
 }
 
 /// One piece of a parsed query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryClause {
-    pub occurrence: Occurrence,
+    pub(crate) occurrence: Occurrence,
+    /// The words (or the phrase) as typed.
     pub text: String,
+    /// Quoted: the words must stand together in this order.
     pub phrase: bool,
 }
 
 /// A direct reference to an article, clause or note found in the query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lookup {
+    /// The article number the query names, canonical.
     pub article: Option<String>,
+    /// The clause letter or number (or an ISO clause number such as 6.1.2).
     pub clause: Option<String>,
+    /// The note number; empty for an unnumbered note.
     pub note: Option<String>,
+    /// The same query read for the structural look-up (`search::lookup`): the unit with
+    /// «مکرر» and ordinal notes, and the law's name. Read here, with the rest, so the query
+    /// is parsed once.
+    pub named: Option<super::units::UnitRequest>,
 }
 
 impl Lookup {
+    /// Whether the query names no unit at all.
     pub fn is_empty(&self) -> bool {
         self.article.is_none() && self.clause.is_none() && self.note.is_none()
     }
@@ -80,8 +112,11 @@ impl Lookup {
 /// A parsed user query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedQuery {
+    /// The query as typed.
     pub raw: String,
+    /// Its words and phrases with their operators.
     pub clauses: Vec<QueryClause>,
+    /// The unit it names, if any.
     pub lookup: Lookup,
 }
 
@@ -251,6 +286,7 @@ pub fn find_lookup(raw: &str) -> Lookup {
             lookup.note = Some(c.get(1).map(|m| m.as_str().to_string()).unwrap_or_default());
         }
     }
+    lookup.named = super::units::read_request(&text);
     lookup
 }
 

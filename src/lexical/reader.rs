@@ -14,15 +14,19 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use super::compile::CompiledQuery;
 use super::query::ParsedQuery;
 use super::{
-    snippet, Filters, LexicalHit, LexicalIndex, Result, BREADCRUMB_SEPARATOR, SNIPPET_BYTES,
+    snippet, Filters, LexicalHit, LexicalIndex, Passage, Result, BREADCRUMB_SEPARATOR,
+    SNIPPET_BYTES,
 };
 
 /// One entry of the lexical ranked list: the chunk, its BM25 score and where it lies in the
 /// searcher it came from (so its hit is read without a second look-up).
 #[derive(Debug, Clone)]
 pub struct RankedChunk {
+    /// The chunk's id.
     pub chunk_id: String,
+    /// Its BM25 score (with field and look-up boosts).
     pub score: f32,
+    /// Where it lies in the searcher that ranked it.
     pub address: DocAddress,
 }
 
@@ -218,16 +222,14 @@ impl LexicalIndex {
         let body = text_of(f.body);
         let (snippet, matched_terms) =
             snippet::snippet_and_terms(&self.analyzer, &body, terms, SNIPPET_BYTES);
-        LexicalHit {
+        let passage = Passage {
             chunk_id: text_of(f.chunk_id),
             doc_id: text_of(f.doc_id),
-            score,
             title: text_of(f.title),
             breadcrumb: text_of(f.breadcrumb)
                 .split(BREADCRUMB_SEPARATOR)
                 .map(str::to_string)
                 .collect(),
-            snippet,
             doc_type: text_of(f.doc_type),
             lang: text_of(f.lang),
             year: u64_of(f.year).map(|y| y as u32),
@@ -242,7 +244,6 @@ impl LexicalIndex {
             end: u64_of(f.end).unwrap_or(0),
             source: text_of(f.source),
             text: body,
-            matched_terms,
             pages: match (u64_of(f.page_first), u64_of(f.page_last)) {
                 (Some(first), Some(last)) => Some(crate::ingest::PageSpan {
                     first: first as u32,
@@ -256,6 +257,12 @@ impl LexicalIndex {
                 .map(|c| crate::ingest::ocr::OcrInfo {
                     confidence: c as f32,
                 }),
+        };
+        LexicalHit {
+            passage,
+            score,
+            snippet,
+            matched_terms,
         }
     }
 }

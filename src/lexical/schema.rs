@@ -10,30 +10,46 @@ use crate::text::ANALYZER_NAME;
 /// Handles of every field, resolved once.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
+    /// `doc#n`, indexed whole for look-ups by id.
     pub chunk_id: Field,
+    /// The document id, for per-document reads and deletes.
     pub doc_id: Field,
+    /// The document title, analyzed and searched.
     pub title: Field,
+    /// The heading path, analyzed and searched.
     pub breadcrumb: Field,
+    /// The passage text, analyzed with positions for phrases.
     pub body: Field,
+    /// Article number, whole, for look-ups.
     pub article: Field,
+    /// Clause letter or number, whole.
     pub clause: Field,
+    /// Note number, whole ("" for an unnumbered note).
     pub note: Field,
+    /// Document type, for filters.
     pub doc_type: Field,
+    /// Language code, for filters.
     pub lang: Field,
+    /// Status, for filters.
     pub status: Field,
+    /// Year, a fast field for range filters.
     pub year: Field,
+    /// The file indexed from (stored only).
     pub source: Field,
-    pub ordinal: Field,
+    pub(crate) ordinal: Field,
+    /// Byte offset of the passage in its document's text.
     pub start: Field,
+    /// End of that span.
     pub end: Field,
     /// First and last source page of a chunk (PDFs); absent for formats without pages.
     pub page_first: Field,
-    pub page_last: Field,
+    pub(crate) page_last: Field,
     /// Mean OCR word confidence (0–1) of a chunk read from a scanned page; absent otherwise.
     pub ocr_confidence: Field,
 }
 
 impl Fields {
+    /// The schema every index is created with, and its field handles.
     pub fn build() -> (Schema, Fields) {
         let mut b = Schema::builder();
         let analyzed = TextOptions::default()

@@ -12,6 +12,7 @@ use crate::text::{Analyzer, TokenKind};
 /// A highlighted excerpt of a chunk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Snippet {
+    /// The excerpt.
     pub text: String,
     /// Byte ranges of `text` that matched the query, sorted and not overlapping.
     pub highlights: Vec<(usize, usize)>,

@@ -11,10 +11,18 @@ use serde::{Deserialize, Serialize};
 pub enum Fusion {
     /// `w / (k + rank)` summed over the lists; `semantic_weight` scales the semantic term and
     /// `1 - semantic_weight` the lexical one.
-    Rrf { k: f32, semantic_weight: f32 },
+    Rrf {
+        /// The rank constant: larger flattens the difference between ranks.
+        k: f32,
+        /// Share of the semantic side (0 to 1).
+        semantic_weight: f32,
+    },
     /// Scores min-max normalized within each list (over its returned depth), then
     /// `semantic_weight * sem + (1 - semantic_weight) * lex`; a list that misses a chunk gives it 0.
-    Normalized { semantic_weight: f32 },
+    Normalized {
+        /// Share of the semantic side (0 to 1).
+        semantic_weight: f32,
+    },
 }
 
 impl Fusion {
@@ -40,7 +48,9 @@ impl Fusion {
 /// One fused entry with where it came from, for explain mode.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fused {
+    /// The chunk id.
     pub id: String,
+    /// Its score after fusion, higher first.
     pub fused_score: f32,
     /// 1-based rank and raw score in the lexical list.
     pub lexical: Option<(usize, f32)>,

@@ -5,42 +5,16 @@
 //! have gives a note («قانون مدیریت پسماندها ماده ۹۹ ندارد») and its closest units instead
 //! of a confident wrong article.
 //!
-//! Owns parsing the unit and the law name out of a query, matching law names against
+//! Owns matching the law name the query gives (read with the query, `lexical::units`) against
 //! document titles (normalized; a partial name such as «قانون هوای پاک» matches), and
 //! placing the resolved chunks at the head of a fused list. It does not search text (the
 //! retrievers do) and does not know how chunks were cut (it reads their stored fields).
 
 use std::collections::{BTreeSet, HashMap};
 
-use once_cell::sync::Lazy;
-use regex::Regex;
-
 use super::fusion::Fused;
-use crate::ingest::structure::{canonical_number, clause_letter_twin};
-use crate::lexical::{LexicalError, LexicalHit, LexicalIndex};
-use crate::text::normalize;
-
-/// A unit named by a query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitRef {
-    /// Canonical article number: "12", "10 مکرر", "10 مکرر 1".
-    pub article: String,
-    /// Note number; "" for an unnumbered «تبصره ماده N».
-    pub note: Option<String>,
-    /// Clause letter or item number ("ب", "d", "2").
-    pub clause: Option<String>,
-}
-
-/// A look-up read from a query: the unit, and the law's name when the query gives one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub unit: UnitRef,
-    /// Words of the law's name as the query gives them, normalized, without the keyword
-    /// («قانون») and without filler words.
-    pub law_words: Vec<String>,
-    /// The query names the unit in English ("article 6"), so the note is in English.
-    pub english: bool,
-}
+use crate::lexical::units::name_words;
+use crate::lexical::{LexicalError, LexicalHit, LexicalIndex, Lookup, UnitRef};
 
 /// What a look-up resolved to.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,132 +23,6 @@ pub struct Resolution {
     pub pinned: Vec<String>,
     /// Set when the named unit does not exist: one line for the user.
     pub note: Option<String>,
-}
-
-const LETTERS: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی])";
-static ARTICLE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?:ماده|مادّه)\s*([0-9]+)(\s*مکرر(?:\s*([0-9]+))?)?|\barticle\s+([0-9]+)(\s+bis)?")
-        .expect("a valid static pattern")
-});
-static NOTE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(
-        r"تبصره(?:\s*([0-9]+)|\s+(یک|اول|دوم|سوم|چهارم|پنجم)(?:\s|$))?|\bnote(?:\s+([0-9]+))?\b",
-    )
-    .expect("a valid static pattern")
-});
-static CLAUSE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(&format!(
-        r#"بند\s*[«"'(]?\s*({LETTERS}|[0-9]+)\s*[»"')]?(?:$|[^\p{{L}}0-9])|\bclause\s*\(?([a-z]|[0-9]+)\)?(?:$|[^\p{{L}}0-9.])"#
-    ))
-    .expect("a valid static pattern")
-});
-/// Where a law's name starts in a query.
-static LAW: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"قانون|آیین\s*‌?\s*نامه|سیاست\s*‌?\s*های|\blaw\b|\bact\b|\bregulation\b")
-        .expect("a valid static pattern")
-});
-/// Where it ends: the next unit, or punctuation.
-static LAW_END: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"ماده|تبصره|بند|\barticle\b|\bnote\b|\bclause\b|[?؟!.،,:؛«»()]")
-        .expect("a valid static pattern")
-});
-
-/// Question words that follow a law's name in a question and are not part of it.
-const FILLER: &[&str] = &[
-    "چه",
-    "چیست",
-    "میگوید",
-    "می‌گوید",
-    "درباره",
-    "در",
-    "از",
-    "و",
-    "را",
-    "به",
-    "با",
-    "که",
-    "است",
-    "این",
-    "آن",
-    "متن",
-    "چیه",
-    "کدام",
-    "مصوب",
-    "the",
-    "of",
-    "on",
-    "what",
-    "does",
-    "say",
-    "says",
-    "about",
-    "and",
-    "in",
-];
-
-fn ordinal(word: &str) -> &'static str {
-    match word {
-        "یک" | "اول" => "1",
-        "دوم" => "2",
-        "سوم" => "3",
-        "چهارم" => "4",
-        "پنجم" => "5",
-        _ => "",
-    }
-}
-
-/// Words of a name, normalized, ZWNJ-joined parts written together, filler removed.
-fn name_words(text: &str) -> Vec<String> {
-    normalize(text)
-        .replace('\u{200C}', "")
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !FILLER.contains(w))
-        .map(str::to_string)
-        .collect()
-}
-
-/// Reads a look-up from a query; `None` when it names no article.
-pub fn parse(raw: &str) -> Option<Request> {
-    let text = normalize(raw);
-    let a = ARTICLE.captures(&text)?;
-    let english = a.get(4).is_some();
-    let mut article = canonical_number(a.get(1).or(a.get(4)).map_or("", |m| m.as_str()));
-    if a.get(2).is_some() {
-        article.push_str(" مکرر");
-        if let Some(n) = a.get(3) {
-            article.push(' ');
-            article.push_str(n.as_str());
-        }
-    } else if a.get(5).is_some() {
-        article.push_str(" bis");
-    }
-    let note = NOTE.captures(&text).map(|c| {
-        c.get(1)
-            .or(c.get(3))
-            .map(|m| m.as_str().to_string())
-            .or_else(|| c.get(2).map(|m| ordinal(m.as_str()).to_string()))
-            .unwrap_or_default()
-    });
-    let clause = CLAUSE
-        .captures(&text)
-        .map(|c| canonical_number(c.get(1).or(c.get(2)).map_or("", |m| m.as_str())).to_lowercase());
-    let law_words = LAW
-        .find(&text)
-        .map(|m| {
-            let rest = &text[m.end()..];
-            let end = LAW_END.find(rest).map_or(rest.len(), |e| e.start());
-            name_words(&rest[..end])
-        })
-        .unwrap_or_default();
-    Some(Request {
-        unit: UnitRef {
-            article,
-            note,
-            clause,
-        },
-        law_words,
-        english,
-    })
 }
 
 /// How well a title matches the law's words: each word found whole counts 1, found as
@@ -227,45 +75,50 @@ fn is_article_head(h: &LexicalHit) -> bool {
     h.note.is_none() && h.clause.is_none()
 }
 
-/// The chunks of `unit` among one document's chunks of its article.
+/// The chunks of `unit` among one document's chunks of its article: a named note (a clause
+/// named with it is not looked at), else a named clause, else the article's own text (all
+/// its chunks when it has none of its own).
 fn unit_chunks<'a>(chunks: &[&'a LexicalHit], unit: &UnitRef) -> Vec<&'a LexicalHit> {
-    if let Some(n) = &unit.note {
-        let exact: Vec<_> = chunks
+    let within = |part: &UnitRef| -> Vec<&'a LexicalHit> {
+        chunks
             .iter()
             .copied()
-            .filter(|h| h.note.as_deref() == Some(n.as_str()))
-            .collect();
-        if !exact.is_empty() || !n.is_empty() {
-            return exact;
+            .filter(|h| part.contains(h))
+            .collect()
+    };
+    if let Some(n) = &unit.note {
+        if !n.is_empty() {
+            return within(&UnitRef {
+                clause: None,
+                ..unit.clone()
+            });
         }
-        // «تبصره ماده N» for an article with a single (numbered) note.
+        // «تبصره ماده N»: the unnumbered note, else the article's only (numbered) note.
+        let unnumbered: Vec<_> = chunks
+            .iter()
+            .copied()
+            .filter(|h| h.note.as_deref() == Some(""))
+            .collect();
+        if !unnumbered.is_empty() {
+            return unnumbered;
+        }
         let notes: BTreeSet<&str> = chunks.iter().filter_map(|h| h.note.as_deref()).collect();
         return if notes.len() == 1 {
-            chunks
-                .iter()
-                .copied()
-                .filter(|h| h.note.is_some())
-                .collect()
+            within(&UnitRef {
+                clause: None,
+                ..unit.clone()
+            })
         } else {
             Vec::new()
         };
     }
-    if let Some(c) = &unit.clause {
-        let twin = clause_letter_twin(c);
-        return chunks
-            .iter()
-            .copied()
-            .filter(|h| {
-                h.clause
-                    .as_deref()
-                    .is_some_and(|hc| hc == c || Some(hc) == twin)
-            })
-            .collect();
+    if unit.clause.is_some() {
+        return within(unit);
     }
     let head: Vec<_> = chunks
         .iter()
         .copied()
-        .filter(|h| is_article_head(h))
+        .filter(|h| unit.is_own_text(h))
         .collect();
     if head.is_empty() {
         chunks.to_vec()
@@ -309,10 +162,10 @@ fn article_value(a: &str) -> Option<i64> {
 /// documents when several have the unit and the query names no law.
 pub fn resolve(
     index: &LexicalIndex,
-    raw: &str,
+    lookup: &Lookup,
     fused: &[Fused],
 ) -> Result<Resolution, LexicalError> {
-    let Some(req) = parse(raw) else {
+    let Some(req) = &lookup.named else {
         return Ok(Resolution::default());
     };
     let named = if req.law_words.is_empty() {
@@ -420,7 +273,7 @@ pub fn resolve(
             continue;
         }
         let v = article_value(&a).unwrap_or(i64::MAX / 2);
-        heads.push(((v - want).abs(), a, h.chunk_id));
+        heads.push(((v - want).abs(), a, h.passage.chunk_id));
     }
     heads.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
     heads.truncate(3);
@@ -483,37 +336,6 @@ pub fn pin(fused: Vec<Fused>, pinned: &[String]) -> Vec<Fused> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unit(q: &str) -> (String, Option<String>, Option<String>, Vec<String>) {
-        let r = parse(q).unwrap();
-        (r.unit.article, r.unit.note, r.unit.clause, r.law_words)
-    }
-
-    #[test]
-    fn units_in_either_order_and_any_digits() {
-        assert_eq!(
-            unit("تبصره ۲ ماده ۷ قانون کار"),
-            ("7".into(), Some("2".into()), None, vec!["کار".to_string()])
-        );
-        assert_eq!(unit("ماده 7 تبصره 2").1, Some("2".into()));
-        assert_eq!(unit("بند «ب» ماده ۶").2, Some("ب".into()));
-        assert_eq!(unit("ماده ۶ بند د").2, Some("د".into()));
-        assert_eq!(unit("بند ۲ ماده ۶").2, Some("2".into()));
-        assert_eq!(unit("تبصره ماده ۴").1, Some(String::new()));
-        assert_eq!(unit("ماده ۱۰ مکرر ۱").0, "10 مکرر 1");
-        assert_eq!(unit("ماده ۶ مکرر قانون پسماند").0, "6 مکرر");
-        assert_eq!(
-            unit("ماده ۱۲ قانون هوای پاک چه می‌گوید؟").3,
-            vec!["هوای".to_string(), "پاک".to_string()]
-        );
-        assert_eq!(unit("قانون هوای پاک ماده ۱۲").3.len(), 2);
-        let en = parse("What does Article 6 clause (d) of the Environmental Protection Act say?")
-            .unwrap();
-        assert!(en.english);
-        assert_eq!(en.unit.clause.as_deref(), Some("d"));
-        assert!(parse("قانون هوای پاک").is_none());
-        assert!(parse("مواد اولیه").is_none());
-    }
 
     #[test]
     fn partial_law_names_match_titles() {

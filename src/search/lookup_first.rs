@@ -7,32 +7,16 @@
 //! process does not wait for the encoder. It does not change ranking when it does not
 //! apply: every other query runs hybrid as before.
 
-use crate::lexical::{Filters, LexicalHit, LexicalIndex, Lookup, ParsedQuery};
+use crate::lexical::{Filters, LexicalIndex, ParsedQuery, UnitRef};
 
 use super::{HybridConfig, Mode, Retriever, SearchError, SearchResults};
 
 /// Lexical results that answer a structural look-up, and why semantic search was skipped.
 pub struct LookupAnswer {
+    /// The lexical results, the named unit first.
     pub results: SearchResults,
+    /// Why the semantic side was skipped, for the user.
     pub reason: String,
-}
-
-/// Whether `hit` is the article (and clause/note, when given) that `lookup` names.
-pub fn hit_matches(lookup: &Lookup, hit: &LexicalHit) -> bool {
-    let Some(article) = &lookup.article else {
-        return false;
-    };
-    let clause_ok = lookup.clause.is_none()
-        || hit
-            .clause
-            .as_ref()
-            .is_some_and(|c| lookup.clause_forms().iter().any(|f| f == c));
-    let note_ok = match &lookup.note {
-        None => true,
-        Some(n) if n.is_empty() => hit.note.is_some(),
-        Some(n) => hit.note.as_deref() == Some(n.as_str()),
-    };
-    hit.article.as_deref() == Some(article.as_str()) && clause_ok && note_ok
 }
 
 /// Run `query` lexically when it names an article; `Some` when the top hit is that
@@ -57,7 +41,7 @@ pub fn answered_by_lookup(
     let Some(top) = results.hits.first() else {
         return Ok(None);
     };
-    if !hit_matches(&query.lookup, &top.hit) {
+    if !UnitRef::named_by(&query.lookup).is_some_and(|u| u.contains(&top.hit)) {
         return Ok(None);
     }
     let mut named = format!("article {article}");

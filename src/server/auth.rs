@@ -95,10 +95,12 @@ impl ApiKeys {
         Ok(())
     }
 
+    /// How many keys are configured.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// Whether no key is configured.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
@@ -120,6 +122,7 @@ impl ApiKeys {
 /// Who may do what.
 #[derive(Debug, Clone, Default)]
 pub struct Access {
+    /// The API keys and their roles.
     pub keys: ApiKeys,
     /// Reading without a key.
     pub open_read: bool,

@@ -49,6 +49,7 @@ pub struct Limits {
     pub uri_bytes: usize,
     /// Most request headers, and their total size in bytes; more is 431.
     pub headers: usize,
+    /// Most bytes of request headers (431 above).
     pub header_bytes: usize,
 }
 
@@ -80,10 +81,13 @@ impl Default for Limits {
 /// Everything `server::serve` needs besides the opened engine.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
+    /// Where to listen.
     pub addr: SocketAddr,
     /// The index directory (uploads are kept in its `uploads/` folder).
     pub index_dir: PathBuf,
+    /// Who may do what.
     pub access: Access,
+    /// Request size, query length, k and time limits.
     pub limits: Limits,
     /// `/readyz` fails while the embedding model is not loaded (false when the server
     /// was started without a model on purpose).

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ingest::PageSpan;
-use crate::lexical::{DocEntry, LexicalHit};
+use crate::lexical::DocEntry;
 use crate::search::json::HitJson;
 use crate::search::Mode;
 
@@ -31,19 +30,21 @@ pub struct SearchParams {
     explain: Option<bool>,
 }
 
-/// The answer to `GET /api/search`.
+/// The answer to `GET /api/search`, a view of the results (nothing is copied).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SearchResponse {
+pub struct SearchResponse<'a> {
+    /// The query as sent.
     pub query: String,
     /// The retriever that ran (lexical when semantic search is unavailable).
     #[schema(value_type = String, example = "hybrid")]
     pub mode: Mode,
     /// Set when the requested mode could not run and another did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
+    pub warning: Option<&'a str>,
     /// Set when the query names a unit («ماده ۹۹ قانون ...») that the named law lacks.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<&'a str>,
+    /// The filters applied, by key.
     pub filters: BTreeMap<String, String>,
     /// True when no query term matched anywhere and the semantic similarity is low: the
     /// hits are only the nearest passages, not matches («نتیجهٔ دقیقی یافت نشد»).
@@ -51,19 +52,27 @@ pub struct SearchResponse {
     /// With `explain=true` in hybrid mode: the semantic weight chosen for this query and the
     /// signals behind it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fusion: Option<crate::search::FusionChoice>,
-    pub hits: Vec<HitJson>,
+    pub fusion: Option<&'a crate::search::FusionChoice>,
+    /// The hits, best first.
+    pub hits: Vec<HitJson<'a>>,
 }
 
 /// A document in the index.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentJson {
+    /// The document's id.
     pub doc_id: String,
+    /// Its title.
     pub title: String,
+    /// Its type (law, regulation, standard, ...).
     pub doc_type: String,
+    /// `fa` or `en`.
     pub lang: String,
+    /// Year of enactment or publication, when known.
     pub year: Option<u32>,
+    /// In force, repealed, draft, ... when given.
     pub status: Option<String>,
+    /// Its passages.
     pub chunks: u32,
     /// Size of the document's text in bytes.
     pub bytes: u64,
@@ -72,6 +81,7 @@ pub struct DocumentJson {
 }
 
 impl DocumentJson {
+    /// The JSON of a manifest entry.
     pub fn new(doc_id: &str, e: &DocEntry, uploaded: bool) -> DocumentJson {
         DocumentJson {
             doc_id: doc_id.to_string(),
@@ -90,67 +100,20 @@ impl DocumentJson {
 /// The answer to `GET /api/documents`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentList {
+    /// Every indexed document, by id.
     pub documents: Vec<DocumentJson>,
 }
 
-/// A full passage, for citations and the "open source" link.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChunkJson {
-    pub chunk_id: String,
-    pub doc_id: String,
-    pub title: String,
-    pub breadcrumb: Vec<String>,
-    /// The whole passage.
-    pub text: String,
-    pub lang: String,
-    pub doc_type: String,
-    pub year: Option<u32>,
-    pub status: Option<String>,
-    pub article: Option<String>,
-    pub clause: Option<String>,
-    pub note: Option<String>,
-    /// Byte span of the passage in its document's text.
-    pub start: u64,
-    pub end: u64,
-    /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "crate::ingest::page_json"
-    )]
-    #[schema(value_type = Option<Object>)]
-    pub page: Option<PageSpan>,
-    /// Present when the passage was read by OCR from a scanned page: `{"confidence": 0.91}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ocr: Option<crate::ingest::ocr::OcrInfo>,
-}
-
-impl From<LexicalHit> for ChunkJson {
-    fn from(h: LexicalHit) -> Self {
-        ChunkJson {
-            chunk_id: h.chunk_id,
-            doc_id: h.doc_id,
-            title: h.title,
-            breadcrumb: h.breadcrumb,
-            text: h.text,
-            lang: h.lang,
-            doc_type: h.doc_type,
-            year: h.year,
-            status: h.status,
-            article: h.article,
-            clause: h.clause,
-            note: h.note,
-            start: h.start,
-            end: h.end,
-            page: h.pages,
-            ocr: h.ocr,
-        }
-    }
-}
+/// A full passage, for citations and the "open source" link: the stored passage itself
+/// (its `source` path is never serialized).
+pub type ChunkJson = crate::lexical::Passage;
 
 /// A document with its passages, in order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentDetail {
+    /// The document.
     pub document: DocumentJson,
+    /// Its passages in text order.
     pub chunks: Vec<ChunkJson>,
 }
 
@@ -167,8 +130,11 @@ pub struct UploadForm {
 /// What an upload did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadResponse {
+    /// The id the upload got (its file name without extension).
     pub doc_id: String,
+    /// Its title.
     pub title: String,
+    /// Passages it was cut into.
     pub chunks: u32,
     /// An earlier upload with the same name was replaced.
     pub replaced: bool,
@@ -183,7 +149,9 @@ pub struct UploadResponse {
 /// What a delete did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeleteResponse {
+    /// The id asked for.
     pub doc_id: String,
+    /// Whether a document by that id was there and is gone now.
     pub deleted: bool,
     /// The uploaded file was removed too (documents from indexed folders keep their files).
     pub file_removed: bool,
@@ -193,7 +161,9 @@ pub struct DeleteResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum EmbeddingInput {
+    /// A single text.
     One(String),
+    /// Several texts, embedded in one batch.
     Many(Vec<String>),
 }
 
@@ -201,6 +171,7 @@ pub enum EmbeddingInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingRequest {
+    /// The text or texts to embed.
     pub input: EmbeddingInput,
     /// Accepted for compatibility; the server's own model answers.
     #[serde(default)]
@@ -223,6 +194,7 @@ pub struct EmbeddingData {
     /// Always "embedding".
     #[schema(value_type = String)]
     pub object: &'static str,
+    /// Position of its text in the input.
     pub index: usize,
     /// An L2-normalized vector.
     pub embedding: Vec<f32>,
@@ -231,7 +203,9 @@ pub struct EmbeddingData {
 /// Token counts, as OpenAI reports them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EmbeddingUsage {
+    /// Tokens the encoder read.
     pub prompt_tokens: usize,
+    /// The same (an encoder generates none).
     pub total_tokens: usize,
 }
 
@@ -241,8 +215,11 @@ pub struct EmbeddingResponse {
     /// Always "list".
     #[schema(value_type = String)]
     pub object: &'static str,
+    /// One embedding per input text, in order.
     pub data: Vec<EmbeddingData>,
+    /// The model that made them.
     pub model: String,
+    /// Token counts.
     pub usage: EmbeddingUsage,
 }
 
@@ -250,18 +227,24 @@ pub struct EmbeddingResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     #[schema(value_type = String)]
+    /// Always "ok": the process answers.
     pub status: &'static str,
 }
 
 /// `GET /readyz`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
+    /// Whether searches can run now.
     pub ready: bool,
+    /// Whether the index opened.
     pub index: bool,
+    /// Whether an embedding model is loaded.
     pub model: bool,
     /// Semantic search can run (model loaded and vectors of this model in the index).
     pub semantic: bool,
+    /// Documents in the index.
     pub documents: usize,
+    /// Chunks in the index.
     pub chunks: u64,
     /// What is missing, when not ready.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -37,7 +37,11 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
-    TooLarge { limit: usize },
+    /// The body is over the limit.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// An uploaded file over a limit of its own (its size, or what it inflates to).
     #[error("{0}")]
     FileTooLarge(String),
@@ -45,25 +49,40 @@ pub enum ApiError {
     #[error("{0}")]
     RequestTimeout(String),
     #[error("{0}")]
+    /// The request target is over the limit.
     UriTooLong(String),
     #[error("{0}")]
+    /// The headers are over the limit.
     HeadersTooLarge(String),
     /// No API key where one is needed, or a key that is not valid.
     #[error("{0}")]
     Unauthorized(String),
     #[error("this needs an API key with the {needed} role; yours has the {have} role")]
-    Forbidden { needed: Role, have: Role },
+    /// The key's role is below the route's.
+    Forbidden {
+        /// The role the route needs.
+        needed: Role,
+        /// The key's role.
+        have: Role,
+    },
     #[error("{0}")]
+    /// No such document, passage or route.
     NotFound(String),
     #[error("{0}")]
+    /// The route does not take this method.
     MethodNotAllowed(String),
     #[error("{0}")]
+    /// The request clashes with the index's state (an upload over a folder's document).
     Conflict(String),
     /// Too much work in flight: the client should retry shortly.
     #[error("the server is busy ({0}); retry in {RETRY_AFTER_SECS} s")]
     Busy(String),
     #[error("the request took longer than {secs} s and was stopped; retry later or ask for less")]
-    Timeout { secs: u64 },
+    /// The request ran past its time limit.
+    Timeout {
+        /// The limit.
+        secs: u64,
+    },
     /// A part of the service is not available (for example no embedding model).
     #[error("{0}")]
     Unavailable(String),

@@ -110,6 +110,7 @@ pub struct IdleTimeoutBody {
 }
 
 impl IdleTimeoutBody {
+    /// Wraps `inner`, setting `stalled` when no bytes come for `idle`.
     pub fn new(inner: Body, idle: Duration, stalled: Arc<AtomicBool>) -> IdleTimeoutBody {
         IdleTimeoutBody {
             inner,

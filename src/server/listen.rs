@@ -37,7 +37,9 @@ const PARSER_MAX_BUF: usize = 256 * 1024;
 /// The limits the connection loop applies.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
+    /// How long a connection may take to send its headers.
     pub header_timeout: Duration,
+    /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
 }
 

@@ -34,12 +34,19 @@ pub struct Metrics {
 
 /// Values read when scraped.
 pub struct Gauges {
+    /// Documents in the index.
     pub documents: usize,
+    /// Chunks in the index.
     pub chunks: u64,
+    /// Chunk vectors loaded.
     pub vectors: usize,
+    /// Bytes of the index folder on disk.
     pub index_bytes: u64,
+    /// Gate slots taken now.
     pub model_in_flight: usize,
+    /// Gate slots in all.
     pub model_limit: usize,
+    /// Uploads and deletes waiting for the writer.
     pub writes_queued: usize,
 }
 

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod recover;
 pub mod routes;
 pub mod state;
+pub mod stream;
 pub mod writer;
 
 use axum::extract::DefaultBodyLimit;

@@ -51,6 +51,7 @@ use super::routes;
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
+/// The OpenAPI document of every route, served at `/api/openapi.json`.
 pub struct ApiDoc;
 
 struct Security;

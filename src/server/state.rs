@@ -13,7 +13,6 @@ use super::error::ApiError;
 use super::metrics::Metrics;
 use super::writer::{WriterHandle, WriterThread};
 use crate::answer::Llm;
-use crate::cancel::{self, StopToken};
 use crate::engine::Engine;
 
 /// The engine readers use now. A write builds a new engine and swaps it in; requests
@@ -21,14 +20,17 @@ use crate::engine::Engine;
 pub struct EngineCell(RwLock<Arc<Engine>>);
 
 impl EngineCell {
+    /// A cell holding `engine`.
     pub fn new(engine: Engine) -> EngineCell {
         EngineCell(RwLock::new(Arc::new(engine)))
     }
 
+    /// The engine now; it stays valid for the caller after a swap.
     pub fn get(&self) -> Arc<Engine> {
         Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Swaps in `engine` for the requests that start from now on.
     pub fn set(&self, engine: Engine) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
     }
@@ -42,6 +44,7 @@ pub struct ModelGate {
 }
 
 impl ModelGate {
+    /// A gate with `limit` slots.
     pub fn new(limit: usize) -> ModelGate {
         let limit = limit.max(1);
         ModelGate {
@@ -65,6 +68,7 @@ impl ModelGate {
         self.limit - self.slots.available_permits()
     }
 
+    /// How many slots it has.
     pub fn limit(&self) -> usize {
         self.limit
     }
@@ -134,30 +138,37 @@ impl AppState {
         self.inner.engine.get()
     }
 
+    /// Who may do what.
     pub fn access(&self) -> &Access {
         &self.inner.access
     }
 
+    /// The request limits.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
     }
 
+    /// The gate that bounds model and index work.
     pub fn gate(&self) -> &ModelGate {
         &self.inner.gate
     }
 
+    /// The queue of the one writer thread.
     pub fn writer(&self) -> &WriterHandle {
         &self.inner.writer
     }
 
+    /// The Prometheus counters.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
 
+    /// The folder of the index.
     pub fn index_dir(&self) -> &Path {
         &self.inner.index_dir
     }
 
+    /// Whether readiness needs the embedding model.
     pub fn require_model(&self) -> bool {
         self.inner.require_model
     }
@@ -177,15 +188,8 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Engine) -> T + Send + 'static,
     {
-        let slot = self.inner.gate.try_enter()?;
-        let engine = self.engine();
-        let token = StopToken::new();
-        let _stop_when_dropped = token.stop_on_drop();
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            cancel::run_under(token, || work(&engine))
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("a search task failed: {e}")))
+        let (work, _stop_when_dropped) = self.spawn_gated(work)?;
+        work.await
+            .map_err(|e| ApiError::Internal(format!("a search task failed: {e}")))
     }
 }

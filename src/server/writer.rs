@@ -30,8 +30,11 @@ const MAX_NAME_BYTES: usize = 200;
 /// What an upload did.
 #[derive(Debug, Clone)]
 pub struct Uploaded {
+    /// The id the upload got.
     pub doc_id: String,
+    /// Its title.
     pub title: String,
+    /// Passages it was cut into.
     pub chunks: u32,
     /// An earlier upload with the same name was replaced.
     pub replaced: bool,
@@ -44,6 +47,7 @@ pub struct Uploaded {
 /// What a delete did.
 #[derive(Debug, Clone)]
 pub struct Deleted {
+    /// The id asked for.
     pub doc_id: String,
     /// The document was an upload and its file is gone too.
     pub file_removed: bool,

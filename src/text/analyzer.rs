@@ -42,10 +42,14 @@ pub enum TokenKind {
 /// One search term with its position and its byte span in the analyzed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnalyzedToken {
+    /// The term as indexed (normalized, maybe stemmed or joined).
     pub text: String,
-    pub position: usize,
+    pub(crate) position: usize,
+    /// Byte offset in the analyzed text where the term's source starts.
     pub from: usize,
+    /// Byte offset where it ends.
     pub to: usize,
+    /// Whether it is a word, a compound part, a joined compound or a pair.
     pub kind: TokenKind,
 }
 
@@ -126,6 +130,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 impl Analyzer {
+    /// An analyzer with `options` (the index records which were used).
     pub fn new(options: AnalyzerOptions) -> Analyzer {
         Analyzer {
             options,
@@ -133,6 +138,7 @@ impl Analyzer {
         }
     }
 
+    /// The options it was made with, for the manifest.
     pub fn options(&self) -> AnalyzerOptions {
         self.options
     }
@@ -298,6 +304,7 @@ pub struct EnvkbTokenizer {
 }
 
 impl EnvkbTokenizer {
+    /// Wraps `analyzer` for registering with tantivy.
     pub fn new(analyzer: Analyzer) -> Self {
         EnvkbTokenizer {
             analyzer: Arc::new(analyzer),

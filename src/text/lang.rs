@@ -6,11 +6,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// Persian.
     Fa,
+    /// English.
     En,
 }
 
 impl Lang {
+    /// The ISO 639-1 code used in JSON, filters and front matter.
     pub fn code(self) -> &'static str {
         match self {
             Lang::Fa => "fa",
@@ -18,6 +21,7 @@ impl Lang {
         }
     }
 
+    /// Reads a code (`fa`, `en`, any case); `None` for any other.
     pub fn parse(code: &str) -> Option<Lang> {
         match code.trim().to_ascii_lowercase().as_str() {
             "fa" | "fas" | "per" | "persian" | "farsi" => Some(Lang::Fa),

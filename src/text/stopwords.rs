@@ -21,7 +21,7 @@ const PERSIAN: &[&str] = &[
     "شود", "خود", "بین", "پس", "اگر", "همه", "چه", "کدام", "چیست", "چند", "آیا",
 ];
 
-pub fn is_english_stopword(word: &str) -> bool {
+pub(crate) fn is_english_stopword(word: &str) -> bool {
     ENGLISH.binary_search(&word).is_ok()
 }
 
@@ -29,7 +29,7 @@ pub fn is_english_stopword(word: &str) -> bool {
 static PERSIAN_SET: once_cell::sync::Lazy<std::collections::HashSet<&'static str>> =
     once_cell::sync::Lazy::new(|| PERSIAN.iter().copied().collect());
 
-pub fn is_persian_stopword(word: &str) -> bool {
+pub(crate) fn is_persian_stopword(word: &str) -> bool {
     PERSIAN_SET.contains(word)
 }
 

@@ -7,8 +7,9 @@
 /// A file of the page.
 #[derive(Debug, Clone, Copy)]
 pub struct Asset {
+    /// The file's bytes, compiled into the binary.
     pub body: &'static [u8],
-    pub content_type: &'static str,
+    pub(crate) content_type: &'static str,
 }
 
 const HTML: &str = "text/html; charset=utf-8";

@@ -23,7 +23,7 @@ fn line_start(text: &str, at: usize) -> &str {
 /// Verifies `a` against the index itself (not the hits the answer was built from).
 fn assert_valid(engine: &Engine, question: &str, a: &Answer) {
     let problems = citation::check(&a.answer, &a.citations, |id| {
-        engine.index.chunk(id).unwrap().map(|h| h.text)
+        engine.index.chunk(id).unwrap().map(|h| h.passage.text)
     });
     assert!(problems.is_empty(), "{question:?}: {problems:?}\n{a:#?}");
     if a.abstained {

@@ -69,7 +69,7 @@ fn gold_problems(index: &LexicalIndex, q: &QueryRecord) -> Vec<String> {
             ));
         }
         for id in ids {
-            texts.push(index.chunk(&id).unwrap().unwrap().text);
+            texts.push(index.chunk(&id).unwrap().unwrap().passage.text);
         }
     }
     for a in &q.answers {

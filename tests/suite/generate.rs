@@ -88,7 +88,7 @@ fn assert_valid(engine: &Engine, question: &str, a: &Value) {
         serde_json::from_value(a["citations"].clone()).unwrap();
     let text = a["answer"].as_str().unwrap();
     let problems = citation::check(text, &citations, |id| {
-        engine.index.chunk(id).unwrap().map(|h| h.text)
+        engine.index.chunk(id).unwrap().map(|h| h.passage.text)
     });
     assert!(problems.is_empty(), "{question}: {problems:?}\n{a:#}");
     for (_, n) in citation::markers(text) {

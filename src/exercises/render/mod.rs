@@ -14,6 +14,8 @@ use super::{ExerciseSet, Item, Kind, PassageRef};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+// A doc comment on a clap value becomes its `--help` text.
+#[allow(missing_docs)]
 pub enum Format {
     Md,
     Html,
@@ -21,6 +23,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The file extension of the format.
     pub fn extension(self) -> &'static str {
         match self {
             Format::Md => "md",
@@ -33,7 +36,9 @@ impl Format {
 /// The two files of a set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
+    /// The participants' handout.
     pub exercises: String,
+    /// The trainer's key.
     pub key: String,
 }
 
@@ -57,7 +62,7 @@ pub fn render(set: &ExerciseSet, format: Format) -> Rendered {
 }
 
 use html::html;
-pub use labels::{labels, Labels};
+pub(crate) use labels::{labels, Labels};
 use markdown::markdown;
 
 fn crumbs(p: &PassageRef) -> String {

@@ -17,10 +17,15 @@ use super::persian::{
 /// size and the text it stands for (several characters for a ligature).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Glyph {
+    /// Left of the glyph.
     pub x: f32,
+    /// Baseline.
     pub y: f32,
+    /// Advance width.
     pub width: f32,
+    /// Font size, for telling headings from text.
     pub size: f32,
+    /// What it stands for.
     pub text: String,
 }
 

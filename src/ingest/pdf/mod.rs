@@ -25,6 +25,7 @@ use super::{IngestError, IngestLimits};
 /// The text of a PDF, page by page (page `i` is `pages[i]`, one line per entry).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PdfText {
+    /// Lines of each page, in reading order.
     pub pages: Vec<Vec<String>>,
     /// The document's title from its metadata, when it has one.
     pub title: Option<String>,

@@ -14,12 +14,11 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::answer::{self, Answer, AnswerError, AnswerEvent, AskOptions, GenerateOptions, Llm};
-use crate::cancel::{self, StopToken};
 use crate::engine::Engine;
 use crate::lexical::Filters;
 use crate::server::auth::Reader;
@@ -146,34 +145,20 @@ pub async fn ask_stream(
     JsonBody(req): JsonBody<AskRequest>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let opts = prepare(&state, &req)?;
-    // Taken here so that a full server answers 429 instead of opening a stream.
-    let slot = state.gate().try_enter()?;
-    let engine = state.engine();
     let llm = state.llm().cloned();
     let request_id = current_request_id();
-    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(32);
-    // A client that went away drops the event stream, and with it the guard that stops
-    // the work at its next check (`crate::cancel`); what it still sends is dropped.
-    let token = StopToken::new();
-    let stop_when_dropped = token.stop_on_drop();
-    tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        let send = |event: Event| {
-            let _ = tx.blocking_send(event);
-        };
-        let result = cancel::run_under(token, || {
-            answer_with(&engine, llm.as_deref(), &req.question, &opts, &mut |e| {
-                send(answer_event(&e))
-            })
+    // The gate is taken before the stream opens: a full server answers 429, not a stream.
+    let events = state.stream_engine(32, move |engine, tx| {
+        // A client that went away drops the stream, and with it the guard that stops the
+        // work at its next check (`crate::cancel`); what it still sends is dropped.
+        let result = answer_with(engine, llm.as_deref(), &req.question, &opts, &mut |e| {
+            tx.send(answer_event(&e));
         });
         if let Err(e) = result {
-            send(error_event(e.into(), &request_id));
+            tx.send(error_event(e.into(), &request_id));
         }
-    });
-    let events =
-        futures_util::stream::unfold((rx, stop_when_dropped), |(mut rx, guard)| async move {
-            rx.recv().await.map(|e| (Ok(e), (rx, guard)))
-        });
+    })?;
+    let events = events.map(Ok);
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 

@@ -6,16 +6,14 @@
 //! Generation runs on a blocking thread holding a slot of the model gate (429 when full);
 //! a streamed reply's thread stops when the client goes away.
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use tokio::sync::{mpsc, oneshot};
+use futures_util::StreamExt;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -58,26 +56,21 @@ pub async fn completions(
             .map_err(ApiError::from)?;
         return Ok(Json(reply).into_response());
     }
-    // Same gate as `with_engine`, but the response starts before the work ends.
-    let slot = state.gate().try_enter()?;
-    let (started_tx, started) = oneshot::channel();
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
-    tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        // A prompt the model cannot take is a 4xx, so it is checked before the 200.
+    // The first piece decides the status: a model or prompt the request cannot use is a
+    // 4xx, so it is checked on the generating thread before the 200 goes out.
+    let mut pieces = state.stream_engine(64, move |_, tx| {
         let model = match local(&llm) {
             Ok(m) => m,
             Err(e) => {
-                let _ = started_tx.send(Err(e));
+                tx.send(Err(e));
                 return;
             }
         };
-        let fits = model.encode_prompt(&req.messages, max_tokens).map(|_| ());
-        let ok = fits.is_ok();
-        if started_tx.send(fits).is_err() || !ok {
+        if let Err(e) = model.encode_prompt(&req.messages, max_tokens) {
+            tx.send(Err(e));
             return;
         }
-        let send = |text: String| tx.blocking_send(Bytes::from(text)).is_ok();
+        let send = |text: String| tx.send(Ok(Bytes::from(text)));
         let result = serve_chat_stream(model, &req, &mut |chunk| {
             serde_json::to_string(&chunk).is_ok_and(|json| send(sse_event(&json)))
         });
@@ -88,12 +81,18 @@ pub async fn completions(
             send(sse_event(&body.to_string()));
         }
         send("data: [DONE]\n\n".into());
-    });
-    started
+    })?;
+    let first = pieces
+        .next_piece()
         .await
-        .map_err(|_| ApiError::Internal("the generating thread ended early".into()))?
+        .ok_or_else(|| ApiError::Internal("the generating thread ended early".into()))?
         .map_err(ApiError::from)?;
-    let mut response = Body::from_stream(ChunkStream(rx)).into_response();
+    // Only the first piece can be a refusal; the rest are bytes of the stream.
+    let rest = pieces.filter_map(|piece| std::future::ready(piece.ok()));
+    let body = futures_util::stream::once(std::future::ready(first))
+        .chain(rest)
+        .map(Ok::<_, std::convert::Infallible>);
+    let mut response = Body::from_stream(body).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -120,17 +119,6 @@ fn local_model(state: &AppState) -> Result<Arc<Llm>, ApiError> {
 fn local(llm: &Llm) -> Result<&LocalModel, LlmError> {
     llm.local()
         .ok_or_else(|| LlmError::Generation("the chat model is not a local one".into()))
-}
-
-/// The pieces the generating thread sends, as a response body stream.
-struct ChunkStream(mpsc::Receiver<Bytes>);
-
-impl futures_util::Stream for ChunkStream {
-    type Item = Result<Bytes, std::convert::Infallible>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx).map(|b| b.map(Ok))
-    }
 }
 
 /// The most tokens the chat endpoint generates for one request (also when a request

@@ -73,7 +73,7 @@ pub async fn get(
             let chunks = engine.index.document_chunks(&id).map_err(ApiError::from)?;
             Ok(Json(DocumentDetail {
                 document: DocumentJson::new(&id, entry, is_upload(engine, &entry.path)),
-                chunks: chunks.into_iter().map(ChunkJson::from).collect(),
+                chunks: chunks.into_iter().map(|hit| hit.passage).collect(),
             }))
         })
         .await?
@@ -99,7 +99,7 @@ pub async fn chunk(
 ) -> Result<Json<ChunkJson>, ApiError> {
     state
         .with_engine(move |engine| match engine.index.chunk(&id) {
-            Ok(Some(hit)) => Ok(Json(ChunkJson::from(hit))),
+            Ok(Some(hit)) => Ok(Json(hit.passage)),
             Ok(None) => Err(not_found("passage", &id)),
             Err(e) => Err(ApiError::from(e)),
         })

@@ -58,8 +58,11 @@ pub struct ExercisesResponse {
     pub items: usize,
     /// Candidate items dropped because they failed validation against the index.
     pub dropped: usize,
+    /// The handout's language.
     pub lang: String,
+    /// The seed the set was made with (the same seed gives the same set).
     pub seed: u64,
+    /// The format the set was rendered in.
     pub format: String,
     /// Per kind: requested, written, dropped (with reasons), and a note when it fell short.
     #[schema(value_type = Vec<Object>)]

@@ -1,6 +1,7 @@
 //! `GET /api/search`: the hybrid retriever over HTTP.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::{check_text, parse_bool};
@@ -34,7 +35,7 @@ pub async fn search(
     _: Reader,
     State(state): State<AppState>,
     params: QueryPairs,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     params.only(PARAMS)?;
     let limits = *state.limits();
     let raw = params.one("q")?.unwrap_or("").trim().to_string();
@@ -87,16 +88,18 @@ pub async fn search(
     Ok(Json(SearchResponse {
         query: raw,
         mode: results.mode,
-        warning: results.warning,
-        note: results.note,
+        warning: results.warning.as_deref(),
+        note: results.note.as_deref(),
         filters: described,
         no_exact_match: results.no_exact_match,
-        fusion: results.fusion.clone().filter(|_| explain),
+        fusion: results.fusion.as_ref().filter(|_| explain),
         hits: results
             .hits
             .iter()
             .enumerate()
             .map(|(i, h)| HitJson::new(i + 1, &h.hit, explain.then_some(&h.explain), Source::Hide))
             .collect(),
-    }))
+    })
+    // Written here: the hits borrow from the results.
+    .into_response())
 }
