@@ -211,19 +211,9 @@ impl Exercise for CiteCheck {
             .map(str::to_string)
             .collect();
         rng.shuffle(&mut headings);
-        let mut tried = 0;
-        for h in headings {
-            if tried == want {
-                break;
-            }
-            if let Some(x) = build(ctx.engine, &h, ctx.options.lang, rng)? {
-                tried += 1;
-                if sink.offer(Body::CiteCheck(x))? {
-                    break;
-                }
-            }
-        }
-        Ok(())
+        sink.offer_each(want, headings, |h| {
+            Ok(build(ctx.engine, &h, ctx.options.lang, rng)?.map(Body::CiteCheck))
+        })
     }
 
     /// Checks an item against the index: the answer before the swap passes the answer module's

@@ -124,25 +124,15 @@ impl Exercise for FindSource {
         let analyzer = ctx.engine.index.analyzer();
         let mut order: Vec<usize> = (0..ctx.pool.len()).collect();
         rng.shuffle(&mut order);
-        let mut tried = 0;
-        for i in order {
-            if tried == want {
-                break;
-            }
+        sink.offer_each(want, order, |i| {
             let chunk = &ctx.pool[i];
             let spans = prose_sentences(&chunk.text, MIN_WORDS, MAX_WORDS);
             if spans.is_empty() {
-                continue;
+                return Ok(None);
             }
             let span = spans[rng.below(spans.len())];
-            if let Some(x) = build(analyzer, chunk, span, rng) {
-                tried += 1;
-                if sink.offer(Body::FindTheSource(x))? {
-                    break;
-                }
-            }
-        }
-        Ok(())
+            Ok(build(analyzer, chunk, span, rng).map(Body::FindTheSource))
+        })
     }
 
     /// Checks an item against the index: the cloze is the sentence with the answer blanked, the

@@ -375,6 +375,30 @@ impl Sink<'_> {
         }
         Ok(r.written == r.requested)
     }
+
+    /// Goes through `sources` in order, offering what `make` builds from each (`None`: that
+    /// source gives no candidate and is not counted), until `want` candidates were tried or
+    /// the kind has all its items.
+    pub fn offer_each<T>(
+        &mut self,
+        want: usize,
+        sources: impl IntoIterator<Item = T>,
+        mut make: impl FnMut(T) -> Result<Option<Body>>,
+    ) -> Result<()> {
+        let mut tried = 0;
+        for source in sources {
+            if tried == want {
+                break;
+            }
+            if let Some(body) = make(source)? {
+                tried += 1;
+                if self.offer(body)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One kind of exercise, implemented by its item type in the kind's module: how candidates
