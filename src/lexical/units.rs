@@ -23,7 +23,8 @@ use crate::text::normalize;
 /// and a clause letter in either alphabet («د» and "d").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitRef {
-    /// Canonical article number: "12", "10 مکرر", "10 مکرر 1".
+    /// Canonical article number: "12", "10 مکرر", "10 مکرر 1"; empty for a clause at the
+    /// top of a document, outside any article (the numbered «بند»s of a general policy).
     pub article: String,
     /// Note number; "" for an unnumbered «تبصره ماده N».
     pub note: Option<String>,
@@ -47,6 +48,14 @@ pub struct UnitRequest {
 impl UnitRef {
     /// The unit a query's look-up names, when it names an article.
     pub fn named_by(lookup: &Lookup) -> Option<UnitRef> {
+        if lookup.article.is_none() {
+            // A top-level clause («بند ۱۳ سیاست‌های کلی ...») is read only with a name.
+            return lookup
+                .named
+                .as_ref()
+                .filter(|r| r.unit.article.is_empty())
+                .map(|r| r.unit.clone());
+        }
         Some(UnitRef {
             article: lookup.article.clone()?,
             note: lookup.note.clone(),
@@ -80,6 +89,9 @@ impl UnitRef {
 }
 
 fn same_article(article: &str, chunk: &Passage) -> bool {
+    if article.is_empty() {
+        return chunk.article.is_none();
+    }
     same_number(Some(article), chunk.article.as_deref())
 }
 
@@ -121,8 +133,10 @@ static CLAUSE: Lazy<Regex> = Lazy::new(|| {
 });
 /// Where a law's name starts in a query.
 static LAW: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"قانون|آیین\s*‌?\s*نامه|سیاست\s*‌?\s*های|\blaw\b|\bact\b|\bregulation\b")
-        .expect("a valid static pattern")
+    Regex::new(
+        r"قانون|آیین\s*‌?\s*نامه|سیاست\s*‌?\s*های|\blaw\b|\bact\b|\bregulation\b|\bpolic(?:y|ies)\b",
+    )
+    .expect("a valid static pattern")
 });
 /// Where it ends: the next unit, or punctuation.
 static LAW_END: Lazy<Regex> = Lazy::new(|| {
@@ -185,9 +199,12 @@ pub(crate) fn name_words(text: &str) -> Vec<String> {
 }
 
 /// Reads the unit and the law's name from a query's normalized `text`; `None` when it
-/// names no article.
+/// names no article, or (for a clause at a document's top level) no clause and no
+/// document by name.
 pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
-    let a = ARTICLE.captures(text)?;
+    let Some(a) = ARTICLE.captures(text) else {
+        return top_level_clause(text);
+    };
     let english = a.get(4).is_some();
     let mut article = canonical_number(a.get(1).or(a.get(4)).map_or("", |m| m.as_str()));
     if a.get(2).is_some() {
@@ -228,7 +245,52 @@ pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
     })
 }
 
+/// «بند ۱۳ سیاست‌های کلی محیط زیست», "clause 15 of the General Environmental Policies":
+/// general policies and some regulations number their clauses at the top, with no article.
+/// Read only when the query also names the document, so a bare «بند ۲» stays a word.
+fn top_level_clause(text: &str) -> Option<UnitRequest> {
+    let c = CLAUSE.captures(text)?;
+    let law = LAW.find(text)?;
+    let english = c.get(2).is_some();
+    let clause = canonical_number(c.get(1).or(c.get(2)).map_or("", |m| m.as_str())).to_lowercase();
+    let rest = &text[law.end()..];
+    let end = LAW_END.find(rest).map_or(rest.len(), |e| e.start());
+    Some(UnitRequest {
+        unit: UnitRef {
+            article: String::new(),
+            note: None,
+            clause: Some(clause),
+        },
+        law_words: name_words(&rest[..end]),
+        english,
+    })
+}
+
 impl LexicalIndex {
+    /// Every chunk of clause `clause` outside any article, in document and text order.
+    pub fn top_level_clause_chunks(&self, clause: &str) -> Result<Vec<LexicalHit>> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.clause, clause),
+            IndexRecordOption::Basic,
+        );
+        let n = searcher.search(&q, &Count)?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let top = searcher.search(&q, &TopDocs::with_limit(n).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let hit = self.hit_from_doc(&doc, 0.0, &Default::default());
+            if hit.article.is_none() {
+                hits.push(hit);
+            }
+        }
+        hits.sort_by(|a, b| a.doc_id.cmp(&b.doc_id).then(a.start.cmp(&b.start)));
+        Ok(hits)
+    }
+
     /// Every chunk whose article number is exactly `article` (canonical form: "12",
     /// "10 مکرر"), in document and text order.
     pub fn article_chunks(&self, article: &str) -> Result<Vec<LexicalHit>> {
@@ -286,6 +348,25 @@ mod tests {
         assert!(en.english);
         assert_eq!(en.unit.clause.as_deref(), Some("d"));
         assert!(read_request(&normalize("قانون هوای پاک")).is_none());
+        // A clause at a document's top level, read only with the document's name.
+        assert_eq!(
+            unit("بند ۱۳ سیاست‌های کلی محیط زیست چه می‌گوید؟"),
+            (
+                String::new(),
+                None,
+                Some("13".into()),
+                vec!["کلی".to_string(), "محیط".to_string(), "زیست".to_string()]
+            )
+        );
+        let en = read_request(&normalize(
+            "What does clause 15 of Iran's General Environmental Policies say?",
+        ))
+        .unwrap();
+        assert_eq!(
+            (en.unit.article.as_str(), en.unit.clause.as_deref()),
+            ("", Some("15"))
+        );
+        assert!(read_request(&normalize("بند ۲ چه می‌گوید؟")).is_none());
         assert!(read_request(&normalize("مواد اولیه")).is_none());
     }
 }

@@ -173,7 +173,11 @@ pub fn resolve(
     } else {
         named_documents(index, &req.law_words)
     };
-    let all = index.article_chunks(&req.unit.article)?;
+    let top_level = req.unit.article.is_empty();
+    let all = match &req.unit.clause {
+        Some(c) if top_level => index.top_level_clause_chunks(c)?,
+        _ => index.article_chunks(&req.unit.article)?,
+    };
     let mut by_doc: HashMap<&str, Vec<&LexicalHit>> = HashMap::new();
     for h in &all {
         if named.is_empty() || named.iter().any(|d| d == &h.doc_id) {
@@ -206,7 +210,8 @@ pub fn resolve(
             break;
         }
     }
-    if !pinned.is_empty() {
+    if !pinned.is_empty() || top_level {
+        // A missing top-level clause gets no note: the notes speak of articles.
         return Ok(Resolution { pinned, note: None });
     }
     // Not found: say so, and put the closest units first.

@@ -273,3 +273,32 @@ fn lookups_land_on_the_exact_unit_and_missing_articles_get_a_note() {
         assert!(e["recall@1"].as_f64().unwrap() >= 0.98, "{mode}: {e}");
     }
 }
+
+/// A general policy numbers its «بند»s at the top, with no article (made-up text in the
+/// layout such documents are published in).
+const POLICY: &str = "---\ntitle: \"سیاست‌های کلی آبخیزداری (نمونه آموزشی)\"\nlang: fa\n---\n\n# سیاست‌های کلی آبخیزداری (نمونه آموزشی)\n\nاین سند نمونه برای آزمون نوشته شده و متن رسمی نیست. این راهنما می‌گوید سیاست‌های کلی آبخیزداری چه می‌خواهند: بند ۳ سیاست‌های کلی آبخیزداری بر بند ۱ و بند ۲ سیاست‌های کلی آبخیزداری تکیه دارد، و هر بند ۳ و بند ۲ را باید با هم خواند.\n\n### بند ۱: نگهداشت آب باران\n\nدستگاه‌ها باید آب باران را در حوضه‌های بالادست نگه دارند و از هدررفت آن جلوگیری کنند. گزارش سالانه حجم آب نگه‌داشته‌شده را نشان می‌دهد و سدهای کوچک خاکی بازبینی می‌شوند.\n\n### بند ۲: مهار فرسایش خاک\n\nکاشت گونه‌های بومی در شیب‌های تند برای مهار فرسایش خاک در اولویت است. بذرپاشی پس از نخستین باران پاییزی انجام می‌شود و چرای دام در سال‌های نخست محدود می‌ماند.\n\n### بند ۳: مشارکت روستاییان\n\nطرح‌های آبخیزداری با مشارکت روستاییان هر حوضه اجرا می‌شوند. شوراهای محلی برنامه نگهداری سازه‌ها را تصویب می‌کنند و سهم کار داوطلبانه ثبت می‌شود.\n";
+
+#[test]
+fn a_clause_at_the_top_of_a_policy_is_found_by_its_number_and_the_document_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    std::fs::create_dir_all(&kb).unwrap();
+    std::fs::write(kb.join("policy-watershed.md"), POLICY).unwrap();
+    let index = dir.path().join("index");
+    json(
+        &index,
+        &["--no-model", "index", kb.to_str().unwrap(), "--json"],
+    );
+    let top = |q: &str| -> (String, serde_json::Value) {
+        let r = json(
+            &index,
+            &["search", "--json", "--mode", "lexical", "-k", "3", q],
+        );
+        (r["hits"][0]["breadcrumb"].to_string(), r)
+    };
+    // «بند ۳» holds none of the question's other words, yet comes first.
+    let (crumb, r) = top("بند ۳ سیاست‌های کلی آبخیزداری چه می‌گوید؟");
+    assert!(crumb.contains("بند ۳"), "{r}");
+    let (crumb, r) = top("بند 2 سیاست های کلی آبخیزداری");
+    assert!(crumb.contains("بند ۲"), "{r}");
+}
