@@ -675,8 +675,10 @@ mod tests {
 
     #[test]
     fn the_fit_does_not_trade_one_style_for_another() {
-        // Moving every weight down would win 0.3 on the first group and lose 0.1 on the
-        // second (a better mean); the signals cannot tell them apart, so the fit stays put.
+        // Moving every weight down (but not to 0) would win 0.3 on the first group and lose
+        // 0.1 on the second (a better mean); the signals cannot tell them apart, so the fit
+        // stays put. Neither side alone beats the middle weight on the first group, so its
+        // floor is the middle weight's score.
         let g = grid();
         let group = |name: &str, gain_low: bool| Group {
             name: name.into(),
@@ -686,8 +688,8 @@ mod tests {
                 ndcg: g
                     .iter()
                     .map(|&w| match (gain_low, w < 0.5) {
-                        (true, true) => 0.3,
-                        (true, false) => 0.0,
+                        (true, true) if w > 0.0 => 0.3,
+                        (true, _) => 0.0,
                         (false, true) => 0.9,
                         (false, false) => 1.0,
                     })
@@ -731,6 +733,10 @@ mod tests {
         };
         // A rule with no coefficients: every question at the middle weight, 0.5.
         let start = rule(&[]);
+        assert_eq!(
+            group_scores(&start, std::slice::from_ref(&lexical_best)),
+            vec![0.75]
+        );
         let f = floors(&start, &[lexical_best, semantic_best, peaked]);
         assert!((f[0] - 1.0).abs() < 1e-6, "{f:?}");
         assert!((f[1] - 1.0).abs() < 1e-6, "{f:?}");

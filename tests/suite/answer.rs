@@ -30,7 +30,10 @@ fn assert_valid(engine: &Engine, question: &str, a: &Answer) {
         assert!(a.citations.is_empty() && citation::markers(&a.answer).is_empty());
     } else {
         let most = envkb::answer::evidence::EvidenceConfig::default().max_sentences;
-        assert!((1..=most).contains(&a.citations.len()), "{question:?}: {a:#?}");
+        assert!(
+            (1..=most).contains(&a.citations.len()),
+            "{question:?}: {a:#?}"
+        );
     }
     // Never a heading, a title or a sentence about the document; never one span twice.
     for (i, c) in a.citations.iter().enumerate() {
@@ -273,7 +276,10 @@ fn answers_cite_passages_and_abstain_in_the_question_language() {
     let a = answer("مجازات شکار غیرمجاز طبق قانون شکار و صید چیست؟");
     assert_eq!(a["abstained"], true, "{a}");
     assert_eq!(a["missing_sources"][0], "قانون شکار و صید", "{a}");
-    assert!(a["answer"].as_str().unwrap().contains("«قانون شکار و صید»"), "{a}");
+    assert!(
+        a["answer"].as_str().unwrap().contains("«قانون شکار و صید»"),
+        "{a}"
+    );
     assert!(a["citations"].as_array().unwrap().is_empty());
     let a = answer("What does ISO 14064 require for greenhouse gas reports?");
     assert_eq!(a["abstained"], true, "{a}");
