@@ -83,6 +83,10 @@ pub struct EvalArgs {
     /// (another corpus or index); repeatable.
     #[arg(long, hide = true, value_name = "FILE.jsonl")]
     pub fusion_data_in: Vec<PathBuf>,
+    /// With --fit-fusion: fit only these inputs of the rule (and its intercept); the others
+    /// keep the shipped rule's coefficients. Repeatable.
+    #[arg(long, hide = true, value_name = "INPUT")]
+    pub fit_only: Vec<String>,
     /// Write each question's fusion signals and nDCG@10 at every grid weight (JSONL).
     #[arg(long, hide = true, value_name = "FILE.jsonl")]
     pub fusion_data: Option<PathBuf>,

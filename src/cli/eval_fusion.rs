@@ -191,6 +191,17 @@ pub fn write_outputs(
         .map(|(name, samples)| adaptive::Group { name, samples })
         .collect();
     let shipped = &*adaptive::RULE;
+    if let Some(bad) = args
+        .fit_only
+        .iter()
+        .find(|n| !adaptive::FEATURES.contains(&n.as_str()))
+    {
+        return Err(Error::Usage(format!(
+            "--fit-only {bad}: the rule's inputs are {}",
+            adaptive::FEATURES.join(", ")
+        ))
+        .into());
+    }
     let keep: Vec<&str> = shipped.not_fitted.keys().map(String::as_str).collect();
     // The start, whose group scores are the floors: every question at the fixed weight.
     let share =
@@ -204,12 +215,23 @@ pub fn write_outputs(
             .collect(),
         ..shipped.clone()
     };
-    let mut fitted = adaptive::fit(&groups, &fixed, &keep);
-    let floors = adaptive::group_scores(&fixed, &groups);
+    let before = adaptive::group_scores(&fixed, &groups);
+    let floors = adaptive::floors(&fixed, &groups);
+    let mut fitted = if args.fit_only.is_empty() {
+        adaptive::fit(&groups, &fixed, &keep)
+    } else {
+        // Only the named inputs move (from the shipped rule); every other input is kept.
+        let kept: Vec<&str> = adaptive::FEATURES
+            .iter()
+            .copied()
+            .filter(|n| !args.fit_only.iter().any(|f| f == n))
+            .collect();
+        adaptive::fit_above(&groups, shipped, &kept, &floors)
+    };
     let scores = adaptive::group_scores(&fitted, &groups);
-    for ((g, f), s) in groups.iter().zip(&floors).zip(&scores) {
+    for (((g, b), f), s) in groups.iter().zip(&before).zip(&floors).zip(&scores) {
         eprintln!(
-            "  {:<16} {:>5} questions: nDCG@10 {f:.4} fixed, {s:.4} fitted",
+            "  {:<16} {:>5} questions: nDCG@10 {b:.4} fixed, {f:.4} floor, {s:.4} fitted",
             g.name,
             g.samples.len()
         );
@@ -219,8 +241,17 @@ pub fn write_outputs(
         .iter()
         .map(|g| format!("{} {}", g.name, g.samples.len()))
         .collect();
+    let only = if args.fit_only.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; only {} and the intercept fitted, the other inputs kept from: {}",
+            args.fit_only.join(", "),
+            shipped.fitted_on
+        )
+    };
     fitted.fitted_on = format!(
-        "envkb eval --fit-fusion: {} ({} questions with gold: {})",
+        "envkb eval --fit-fusion: {} ({} questions with gold: {}){only}",
         sources.join(" + "),
         total,
         names.join(", ")

@@ -51,6 +51,41 @@ impl LexicalIndex {
         (searcher.num_docs(), freqs)
     }
 
+    /// Which of the analyzed `terms` the chunk `chunk_id` holds in its body (all false when
+    /// the chunk is not found): whether the best lexical hit holds the whole query, which the
+    /// adaptive fusion weighs. One id look-up and one postings seek per term; no stored field.
+    pub fn body_terms_in(
+        &self,
+        searcher: &Searcher,
+        chunk_id: &str,
+        terms: &[String],
+    ) -> Vec<bool> {
+        let Ok(Some(at)) = self.address_of(searcher, chunk_id) else {
+            return vec![false; terms.len()];
+        };
+        let Ok(inverted) = searcher
+            .segment_reader(at.segment_ord)
+            .inverted_index(self.fields.body)
+        else {
+            return vec![false; terms.len()];
+        };
+        terms
+            .iter()
+            .map(|t| {
+                let term = Term::from_field_text(self.fields.body, t);
+                match inverted.read_postings(&term, IndexRecordOption::Basic) {
+                    // A fresh list stands on its first document; seek only moves forward.
+                    Ok(Some(mut p)) => {
+                        use tantivy::DocSet;
+                        p.doc() == at.doc_id
+                            || (p.doc() < at.doc_id && p.seek(at.doc_id) == at.doc_id)
+                    }
+                    _ => false,
+                }
+            })
+            .collect()
+    }
+
     /// The top `depth` chunks for a compiled query, best first, ids and scores only.
     pub fn ranked(
         &self,

@@ -49,6 +49,11 @@ pub struct Signals {
     /// copies a passage), low when the best chunk matches only some.
     #[serde(default)]
     pub lexical_coverage: f32,
+    /// Share of the query's words (weighted by IDF) that the lexical first hit holds: near 1
+    /// when one passage holds the whole question (a question that copies a passage's
+    /// sentence), lower when the best lexical hit matches only part of it.
+    #[serde(default)]
+    pub top_hit_share: f32,
 }
 
 impl Signals {
@@ -63,12 +68,13 @@ impl Signals {
             (self.semantic_margin * 20.0).min(1.0),
             self.overlap,
             (self.lexical_coverage / COVERAGE_SCALE).min(1.0),
+            f32::from(u8::from(self.top_hit_share >= WHOLE_QUERY)),
         ]
     }
 }
 
 /// The names of the rule's inputs, as explain shows them.
-pub const FEATURES: [&str; 8] = [
+pub const FEATURES: [&str; 9] = [
     "rare_share",
     "exact",
     "numbers",
@@ -77,7 +83,13 @@ pub const FEATURES: [&str; 8] = [
     "semantic_margin",
     "overlap",
     "coverage",
+    "whole_query",
 ];
+
+/// `top_hit_share` from which the lexical first hit counts as holding the whole query (the
+/// `whole_query` input is 1): a passage that holds every word of the question, rare ones
+/// included, is very likely the one it was written from.
+pub const WHOLE_QUERY: f32 = 0.95;
 
 /// `lexical_coverage` at which the coverage input saturates at 1.
 pub const COVERAGE_SCALE: f32 = 3.0;
@@ -258,6 +270,16 @@ pub fn signals(
         Some((_, top)) if idf > 0.0 => (f64::from(*top) / idf) as f32,
         _ => 0.0,
     };
+    if let (Some((top, _)), true) = (lexical.first(), idf > 0.0) {
+        let held = index.body_terms_in(searcher, top, &words);
+        let idf_held: f64 = freqs
+            .iter()
+            .zip(&held)
+            .filter(|(&df, &h)| df > 0 && h)
+            .map(|(&df, _)| (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln())
+            .sum();
+        s.top_hit_share = (idf_held / idf) as f32;
+    }
     s
 }
 
@@ -315,6 +337,7 @@ pub fn list_signals(
         semantic_margin,
         overlap,
         lexical_coverage: 0.0,
+        top_hit_share: 0.0,
     }
 }
 
@@ -359,12 +382,38 @@ pub fn group_scores(rule: &Rule, groups: &[Group]) -> Vec<f32> {
 }
 
 /// What a lost point of nDCG on any one group costs, in points of the mean over groups: the
-/// rule must not buy gains on one style of question with losses on another.
-pub const SHORTFALL_COST: f32 = 4.0;
+/// rule must not buy gains on one style of question with losses on another. High enough that
+/// meeting every group's floor comes first (at 4 the fit left the passage-worded questions
+/// 0.001 under their lexical side to gain on the domain questions).
+pub const SHORTFALL_COST: f32 = 20.0;
+
+/// What each group must not fall below: the best of the fixed weight (`start`), the lexical
+/// side alone (weight 0) and the semantic side alone (weight 1). A hybrid that loses to its
+/// better half on some style of question is the failure the rule exists to prevent.
+pub fn floors(start: &Rule, groups: &[Group]) -> Vec<f32> {
+    let side = |g: &Group, last: bool| {
+        g.samples
+            .iter()
+            .map(|s| {
+                if last {
+                    s.ndcg[s.ndcg.len() - 1]
+                } else {
+                    s.ndcg[0]
+                }
+            })
+            .sum::<f32>()
+            / g.samples.len().max(1) as f32
+    };
+    group_scores(start, groups)
+        .into_iter()
+        .zip(groups)
+        .map(|(fixed, g)| fixed.max(side(g, false)).max(side(g, true)))
+        .collect()
+}
 
 /// The fit's objective: the mean over groups of their nDCG@10 (each style weighs the same,
 /// however many questions it has), less [`SHORTFALL_COST`] times every group's shortfall
-/// below its `floors` score (the fixed weight's).
+/// below its `floors` score ([`floors`]: the best of the fixed weight and either side).
 pub fn objective(rule: &Rule, groups: &[Group], floors: &[f32]) -> f32 {
     let scores = group_scores(rule, groups);
     let mean = scores.iter().sum::<f32>() / scores.len().max(1) as f32;
@@ -380,11 +429,18 @@ pub fn objective(rule: &Rule, groups: &[Group], floors: &[f32]) -> f32 {
 /// `-6..=6` step 0.25 (the objective is a step function, so no gradient): each coefficient
 /// is searched jointly with the intercept (a coefficient moves every weight, and the
 /// intercept moves them back), round after round until nothing improves. It starts from
-/// `start` (whose group scores are the floors) and keeps `keep` (hand-set) coefficients as
-/// they are. A small L1 cost keeps coefficients that do not pay at zero. Deterministic.
+/// `start` (the fixed weight; [`floors`] are measured from it) and keeps `keep` (hand-set)
+/// coefficients as they are. A small L1 cost keeps coefficients that do not pay at zero.
+/// Deterministic.
 pub fn fit(groups: &[Group], start: &Rule, keep: &[&str]) -> Rule {
+    fit_above(groups, start, keep, &floors(start, groups))
+}
+
+/// [`fit`] with the floors given: for a fit that starts from a rule other than the fixed
+/// weight (some inputs kept as an earlier fit left them), whose floors are still measured
+/// from the fixed weight.
+pub fn fit_above(groups: &[Group], start: &Rule, keep: &[&str], floors: &[f32]) -> Rule {
     const L1: f32 = 0.0005;
-    let floors = group_scores(start, groups);
     // The features once per question; the rule as an array (the search tries ~10⁵ rules).
     let xs: Vec<Vec<[f32; FEATURES.len()]>> = groups
         .iter()
@@ -395,7 +451,7 @@ pub fn fit(groups: &[Group], start: &Rule, keep: &[&str]) -> Rule {
     let cost = |b: f32, c: &[f32; FEATURES.len()]| {
         let mut mean = 0.0;
         let mut short = 0.0;
-        for ((g, x), floor) in groups.iter().zip(&xs).zip(&floors) {
+        for ((g, x), floor) in groups.iter().zip(&xs).zip(floors) {
             let total: f32 = g
                 .samples
                 .iter()
@@ -619,8 +675,10 @@ mod tests {
 
     #[test]
     fn the_fit_does_not_trade_one_style_for_another() {
-        // Moving every weight down would win 0.3 on the first group and lose 0.1 on the
-        // second (a better mean); the signals cannot tell them apart, so the fit stays put.
+        // Moving every weight down (but not to 0) would win 0.3 on the first group and lose
+        // 0.1 on the second (a better mean); the signals cannot tell them apart, so the fit
+        // stays put. Neither side alone beats the middle weight on the first group, so its
+        // floor is the middle weight's score.
         let g = grid();
         let group = |name: &str, gain_low: bool| Group {
             name: name.into(),
@@ -630,8 +688,8 @@ mod tests {
                 ndcg: g
                     .iter()
                     .map(|&w| match (gain_low, w < 0.5) {
-                        (true, true) => 0.3,
-                        (true, false) => 0.0,
+                        (true, true) if w > 0.0 => 0.3,
+                        (true, _) => 0.0,
                         (false, true) => 0.9,
                         (false, false) => 1.0,
                     })
@@ -642,6 +700,63 @@ mod tests {
         let fitted = fit(&groups, &rule(&[]), &[]);
         let scores = group_scores(&fitted, &groups);
         assert!(scores[1] >= 1.0, "{scores:?}");
+    }
+
+    #[test]
+    fn floors_are_the_better_of_the_fixed_weight_and_either_side() {
+        // Questions whose lexical side alone (weight 0) beats the fixed weight: the floor is
+        // the lexical score, so a fit cannot call a hybrid below it good enough.
+        let g = grid();
+        let lexical_best = Group {
+            name: "copied".into(),
+            samples: vec![Sample {
+                id: "c".into(),
+                signals: Signals::default(),
+                ndcg: g.iter().map(|&w| 1.0 - w / 2.0).collect(),
+            }],
+        };
+        let semantic_best = Group {
+            name: "natural".into(),
+            samples: vec![Sample {
+                id: "n".into(),
+                signals: Signals::default(),
+                ndcg: g.iter().map(|&w| 0.5 + w / 2.0).collect(),
+            }],
+        };
+        let peaked = Group {
+            name: "mixed".into(),
+            samples: vec![Sample {
+                id: "m".into(),
+                signals: Signals::default(),
+                ndcg: g.iter().map(|&w| 1.0 - (w - 0.5).abs()).collect(),
+            }],
+        };
+        // A rule with no coefficients: every question at the middle weight, 0.5.
+        let start = rule(&[]);
+        assert_eq!(
+            group_scores(&start, std::slice::from_ref(&lexical_best)),
+            vec![0.75]
+        );
+        let f = floors(&start, &[lexical_best, semantic_best, peaked]);
+        assert!((f[0] - 1.0).abs() < 1e-6, "{f:?}");
+        assert!((f[1] - 1.0).abs() < 1e-6, "{f:?}");
+        assert!((f[2] - 1.0).abs() < 1e-6, "{f:?}");
+    }
+
+    #[test]
+    fn whole_query_is_on_from_its_threshold() {
+        let at = |share| {
+            Signals {
+                top_hit_share: share,
+                ..Signals::default()
+            }
+            .features()
+        };
+        let i = FEATURES.iter().position(|n| *n == "whole_query").unwrap();
+        assert_eq!(at(WHOLE_QUERY)[i], 1.0);
+        assert_eq!(at(1.0)[i], 1.0);
+        assert_eq!(at(WHOLE_QUERY - 0.01)[i], 0.0);
+        assert_eq!(at(0.0)[i], 0.0);
     }
 
     #[test]

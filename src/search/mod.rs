@@ -355,6 +355,15 @@ impl Retriever<'_> {
             .map(|r| (r.chunk_id.clone(), r.score))
             .collect();
         let (fusion, choice) = match mode {
+            // A fixed weight needs no signals: that path costs what fusion cost before the
+            // rule (the scale bench times the two side by side).
+            Mode::Hybrid if !self.config.adaptive => {
+                let w = self.config.fusion.semantic_weight();
+                (
+                    self.config.fusion,
+                    Some(adaptive::fixed(w, Default::default())),
+                )
+            }
             Mode::Hybrid => {
                 let (fusion, choice) =
                     self.fusion_with(&sides.searcher, query, &lexical, &sides.semantic);

@@ -60,6 +60,23 @@ fn passage_words_and_paraphrases_get_different_weights_and_explain_says_why() {
         a["fusion"],
         b["fusion"]
     );
+    // The lexical first hit holds every word of the copied sentence (IDF-weighted share 1,
+    // the `whole_query` input on), but not every word of the paraphrase.
+    let share = |r: &serde_json::Value| r["fusion"]["signals"]["top_hit_share"].as_f64().unwrap();
+    assert!(share(&a) >= 0.95, "{}", a["fusion"]);
+    assert!(share(&b) < 0.95 && share(&b) >= 0.0, "{}", b["fusion"]);
+    let input = |r: &serde_json::Value, name: &str| {
+        r["fusion"]["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["signal"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {}", r["fusion"]))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(input(&a, "whole_query"), 1.0, "{}", a["fusion"]);
+    assert_eq!(input(&b, "whole_query"), 0.0, "{}", b["fusion"]);
     // Text output names the weight; without --explain or in one-sided modes there is none.
     let o = run(
         &ws.index(),
