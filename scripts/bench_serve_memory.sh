@@ -117,7 +117,7 @@ for bin in "$@"; do
 done
 
 # Warm-up (page cache, allocator, the model's first pass), not timed.
-for n in 1 2 3 4 5; do for name in "${NAMES[@]}"; do ask "$name" "$n"; done; done
+for n in $(seq 1 "$(( QUERIES < 5 ? QUERIES : 5 ))"); do for name in "${NAMES[@]}"; do ask "$name" "$n"; done; done
 total="$(wc -l < "$WORK/questions")"
 for PASS in $(seq 1 "$PASSES"); do
     for n in $(seq 1 "$total"); do
@@ -128,7 +128,7 @@ for PASS in $(seq 1 "$PASSES"); do
     if [ "$PASS" = 1 ]; then
         for name in "${NAMES[@]}"; do
             pid="$(cat "$WORK/$name.pid")"
-            for k in VmRSS VmHWM RssAnon RssFile; do status_kb "$pid" "$k"; done | tr '\n' ' ' > "$WORK/$name.after"
+            echo $(for k in VmRSS VmHWM RssAnon RssFile; do status_kb "$pid" "$k"; done) > "$WORK/$name.after"
             breakdown "$pid" > "$WORK/$name.after.map"
         done
     fi
@@ -143,10 +143,10 @@ for name in "${NAMES[@]}"; do
     read -r rss hwm anon file < "$WORK/$name.after"
     echo
     echo "$(cat "$WORK/$name.bin")"
-    printf "  RSS after open:            %6d MB (peak while opening %d MB)\n" $((open_rss / 1024)) $((open_hwm / 1024))
-    printf "  RSS after %d queries:     %6d MB (peak %d MB; anonymous %d MB, file-backed %d MB)\n" \
-        "$total" $((rss / 1024)) $((hwm / 1024)) $((anon / 1024)) $((file / 1024))
-    printf "  RSS after %d passes:       %6d MB (peak %d MB)\n" "$PASSES" \
+    printf "  %-24s %6d MB (peak while opening %d MB)\n" "RSS after open:" $((open_rss / 1024)) $((open_hwm / 1024))
+    printf "  %-24s %6d MB (peak %d MB; anonymous %d MB, file-backed %d MB)\n" \
+        "RSS after $total queries:" $((rss / 1024)) $((hwm / 1024)) $((anon / 1024)) $((file / 1024))
+    printf "  %-24s %6d MB (peak %d MB)\n" "RSS after $PASSES passes:" \
         $(($(status_kb "$pid" VmRSS) / 1024)) $(($(status_kb "$pid" VmHWM) / 1024))
     for p in $(seq 1 "$PASSES"); do
         line="  pass $p, hybrid request ms: p50 $(pct "$WORK/$name.times$p" 0.5)  p99 $(pct "$WORK/$name.times$p" 0.99)"
