@@ -231,7 +231,7 @@ pub fn heading_like(sentence: &str, line_start: &str, hit: &LexicalHit) -> bool 
 }
 
 /// The order of the feature vector; `scorer.json` names its weights in this order.
-pub const FEATURE_NAMES: [&str; 24] = [
+pub const FEATURE_NAMES: [&str; 27] = [
     "cosine",
     "cosine_gap",
     "passage_similarity",
@@ -256,6 +256,9 @@ pub const FEATURE_NAMES: [&str; 24] = [
     "first_in_passage",
     "length",
     "no_overlap",
+    "weighted_overlap",
+    "weighted_overlap_gap",
+    "previous_overlap",
 ];
 
 /// Number of features.
@@ -271,6 +274,13 @@ pub struct Facts {
     pub passage_rank: usize,
     pub overlap: f32,
     pub best_overlap: f32,
+    /// Overlap with each question term weighted by how rare it is among the candidates
+    /// (a term every candidate shares, such as the law's name, tells them apart least).
+    pub weighted_overlap: f32,
+    pub best_weighted_overlap: f32,
+    /// Overlap of the sentence before it in the same passage: an answer often follows the
+    /// sentence that restates the question's terms.
+    pub previous_overlap: f32,
     pub breadcrumb_overlap: f32,
     pub question_lang: Option<Lang>,
     pub sentence_lang: Option<Lang>,
@@ -312,6 +322,9 @@ pub fn vector(f: &Facts) -> [f32; N_FEATURES] {
         b(f.first_in_passage),
         (f.chars as f32 / 200.0).min(3.0),
         b(f.overlap == 0.0),
+        f.weighted_overlap,
+        f.weighted_overlap - f.best_weighted_overlap,
+        f.previous_overlap,
     ]
 }
 

@@ -140,6 +140,7 @@ pub fn ask_generative(
         citations: checked.citations,
         see_also,
         unsupported: checked.unsupported,
+        missing_sources: Vec::new(),
         warning: ev.warning.clone(),
         confidence: extractive.confidence,
         scored_by_model: ev.scored_by_model,

@@ -22,6 +22,7 @@ pub mod llm;
 pub mod question;
 pub mod scorer;
 pub mod sentence_vectors;
+pub mod sources;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -146,6 +147,10 @@ pub struct Answer {
     /// in `answer`. Only generative answers have them, and only then is the key present.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsupported: Vec<String>,
+    /// The laws or standards the question names that the knowledge base does not hold
+    /// (the reason the answer abstained); only present when there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_sources: Vec<String>,
     /// Set when evidence was scored without the model (printed by the CLI, not in JSON).
     #[serde(skip)]
     pub warning: Option<String>,
@@ -172,6 +177,16 @@ pub enum AnswerEvent {
     Citation { citation: Citation },
     /// The complete answer (the same as [`ask`] returns).
     Done { answer: Answer },
+}
+
+/// Why an answer abstained when the question names laws or standards the knowledge base
+/// does not hold, in the question's language.
+pub fn missing_message(lang: Lang, names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("«{n}»")).collect();
+    match lang {
+        Lang::Fa => format!("منابع نمایه‌شده {} را ندارند.", quoted.join(" و ")),
+        Lang::En => format!("The indexed sources do not include {}.", names.join(" or ")),
+    }
 }
 
 /// The "not found" message in the question's language.
@@ -274,6 +289,9 @@ pub struct Evidence {
     /// Candidate sentences the encoder ran on for this question (0 when the index stores
     /// every candidate's vector).
     pub sentences_embedded: usize,
+    /// The laws or standards the question names when the knowledge base holds none of
+    /// them ([`sources`]); the answer then abstains and names them.
+    pub missing_sources: Vec<String>,
 }
 
 impl Evidence {
@@ -333,6 +351,28 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
             "the model is unavailable ({why}); evidence was chosen by word overlap only"
         ));
     }
+    let titles: Vec<&str> = engine
+        .index
+        .manifest()
+        .documents
+        .values()
+        .map(|d| d.title.as_str())
+        .collect();
+    let passages: Vec<String> = retrieved
+        .hits
+        .iter()
+        .map(|h| {
+            format!(
+                "{} {} {}",
+                h.hit.title,
+                h.hit.breadcrumb.join(" "),
+                h.hit.text
+            )
+        })
+        .collect();
+    let missing_sources = sources::missing_sources(question, &titles, &passages)
+        .map(|m| m.into_iter().map(|s| s.name).collect())
+        .unwrap_or_default();
     let mut ev = Evidence {
         lang,
         hits: retrieved.hits,
@@ -340,6 +380,7 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
         scored_by_model: encoder.is_some(),
         warning,
         sentences_embedded,
+        missing_sources,
     };
     evidence::measure(&mut candidates, analyzer, &terms, semantic.as_deref());
     let passage_sims = passage_sims.unwrap_or_else(|| ev.passage_similarities());
@@ -373,11 +414,17 @@ pub fn compose(ev: &Evidence, opts: &AskOptions) -> Result<Answer, AnswerError> 
     } else {
         opts.abstain.min_overlap
     };
-    let abstained = picked.is_empty() || confidence < threshold;
+    let missing = !ev.missing_sources.is_empty();
+    let abstained = missing || picked.is_empty() || confidence < threshold;
+    let confidence = if missing { 0.0 } else { confidence };
     let mut citations = Vec::new();
     let mut text = String::new();
     if abstained {
         text.push_str(not_found_message(ev.lang));
+        if missing {
+            text.push(' ');
+            text.push_str(&missing_message(ev.lang, &ev.missing_sources));
+        }
     } else {
         if let Some(lead) = lead_in(ev.lang, &picked) {
             text.push_str(lead);
@@ -414,6 +461,7 @@ pub fn compose(ev: &Evidence, opts: &AskOptions) -> Result<Answer, AnswerError> 
         citations,
         see_also,
         unsupported: Vec::new(),
+        missing_sources: ev.missing_sources.clone(),
         warning: ev.warning.clone(),
         confidence,
         scored_by_model: ev.scored_by_model,

@@ -59,6 +59,9 @@ pub struct EvalAnswersArgs {
     /// Experiment: how close to the best score a sentence of another passage must be.
     #[arg(long, hide = true)]
     pub keep_margin: Option<f32>,
+    /// Experiment: most sentences an answer quotes.
+    #[arg(long, hide = true)]
+    pub max_sentences: Option<usize>,
     /// Experiment: abstention threshold (the model's score or, without it, word overlap).
     #[arg(long, hide = true)]
     pub min_score: Option<f32>,
@@ -152,7 +155,7 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
     opts.evidence = EvidenceConfig {
         neighbour_share: args.neighbour_share.unwrap_or(d.neighbour_share),
         keep_margin: args.keep_margin.unwrap_or(d.keep_margin),
-        ..d
+        max_sentences: args.max_sentences.unwrap_or(d.max_sentences),
     };
     let threshold = args.min_score.unwrap_or(if engine.encoder().is_some() {
         opts.abstain.min_score

@@ -179,7 +179,7 @@ pub fn parse(raw: &str) -> Option<Request> {
 
 /// How well a title matches the law's words: each word found whole counts 1, found as
 /// the start of a title word («پسماند» in «پسماندهای») 0.8; divided by the word count.
-fn title_match(law_words: &[String], title: &str) -> f32 {
+pub(crate) fn title_match(law_words: &[String], title: &str) -> f32 {
     if law_words.is_empty() {
         return 0.0;
     }
@@ -202,7 +202,7 @@ fn title_match(law_words: &[String], title: &str) -> f32 {
 }
 
 /// Least share of a law's words a title must hold to be taken for that law.
-const MIN_TITLE_MATCH: f32 = 0.6;
+pub(crate) const MIN_TITLE_MATCH: f32 = 0.6;
 /// Most chunks put first for one look-up (a long unit is split into several).
 const MAX_PINNED: usize = 6;
 

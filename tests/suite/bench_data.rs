@@ -145,6 +145,19 @@ fn every_domain_answer_is_in_a_gold_chunk_and_every_label_holds() {
                 let doc = q["relevant_refs"][0]["doc"].as_str().unwrap_or("");
                 if doc.starts_with("fa/") {
                     en_to_fa_source += 1;
+                    // The twin report splits these pairs by whether the corpus also states
+                    // the answer in English; the label must say what the gold says.
+                    let has_en = q["relevant_refs"].as_array().is_some_and(|refs| {
+                        refs.iter()
+                            .any(|r| r["doc"].as_str().is_some_and(|d| d.starts_with("en/")))
+                    });
+                    match q.get("en_source").and_then(|e| e.as_bool()) {
+                        Some(e) if e == has_en => {}
+                        other => problems.push(format!(
+                            "{id}: en_source {other:?} but an English gold passage {}",
+                            if has_en { "is named" } else { "is not named" }
+                        )),
+                    }
                 }
             }
             _ => problems.push(format!(

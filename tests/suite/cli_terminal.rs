@@ -1,7 +1,8 @@
 //! The command line as a user meets it outside the checkout and the test harness: output
 //! to pipes and files without escape codes, `NO_COLOR`, the model found from any working
 //! directory, `--mode semantic` refusing to quietly become keyword search, UTF-16 text,
-//! one file-size limit for every type, and the no-exact-match line for nonsense queries.
+//! one file-size limit for every type, the no-exact-match line for nonsense queries, and a
+//! quiet end when the reader of a pipe stops early (`envkb search ... | head`).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -337,5 +338,29 @@ fn utf16_text_is_indexed_and_one_size_limit_applies_to_text_files() {
             .iter()
             .any(|s| s["path"].as_str().unwrap().ends_with("big.txt")),
         "{r}"
+    );
+}
+
+#[test]
+fn a_pipe_closed_early_ends_the_command_quietly() {
+    let ws = Workspace::new();
+    ws.index_kb();
+    // `sh` runs the pipe as a user would; `true` leaves without reading (as `head` does
+    // once it has its lines), while envkb is still opening the index, so the JSON is
+    // written into a closed pipe.
+    let cmd = format!(
+        "{} --index {} search --mode lexical groundwater -k 20 --json | true",
+        env!("CARGO_BIN_EXE_envkb"),
+        ws.index().display()
+    );
+    let o = Command::new("sh")
+        .args(["-c", &cmd])
+        .env_remove("ENVKB_INDEX")
+        .output()
+        .expect("sh runs");
+    let err = stderr(&o);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "a closed pipe made envkb panic: {err}"
     );
 }
