@@ -101,6 +101,26 @@ fn main() -> anyhow::Result<()> {
         same += usize::from(got[0] == got[1]);
     }
 
+    // The whole hybrid search on the two stores (same lexical index, same model),
+    // interleaved: what leaving the rows in the file costs a query end to end.
+    let mut in_memory = engine.reopen(&dir)?;
+    in_memory.vectors = Some(whole.clone());
+    let (a, b) = (engine.retriever(), in_memory.retriever());
+    let mut hybrid = [Vec::new(), Vec::new()];
+    let mut paired = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let parsed = question_query(&q.text);
+        let mut took = [0.0; 2];
+        for side in [i % 2, 1 - i % 2] {
+            let r = if side == 0 { &a } else { &b };
+            let t = std::time::Instant::now();
+            r.search(&parsed, &Filters::default(), 10, Mode::Hybrid)?;
+            took[side] = t.elapsed().as_secs_f64() * 1e3;
+            hybrid[side].push(took[side]);
+        }
+        paired.push(took[0] - took[1]);
+    }
+
     let (rows, dim) = (store.len(), store.dim());
     let f32_bytes = rows * dim * 4;
     let codes_bytes = rows * dim + rows * 4;
@@ -113,6 +133,11 @@ fn main() -> anyhow::Result<()> {
             "opened_for_searching": summary(&mut opened_ms),
             "read_whole": summary(&mut whole_ms),
             "identical_results": format!("{same} of {}", questions.len()),
+        },
+        "hybrid_search_ms": {
+            "opened_for_searching": summary(&mut hybrid[0]),
+            "read_whole": summary(&mut hybrid[1]),
+            "paired_difference": summary(&mut paired),
         },
         "vector_store_mb": {
             "opened_for_searching": store.memory_bytes() as f64 / 1048576.0,
