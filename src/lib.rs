@@ -9,9 +9,11 @@
 //! [`answer`] turns a question into a short answer with verified citations; [`exercises`]
 //! builds trainers' exercise sets from the index;
 //! [`cli`] drives it all from the command line; [`server`] serves it over HTTP with the web
-//! page from [`ui`].
+//! page from [`ui`]. [`cancel`] lets the server stop a request's blocking work once nobody
+//! waits for it.
 
 pub mod answer;
+pub mod cancel;
 pub mod cli;
 pub mod embed;
 pub mod engine;

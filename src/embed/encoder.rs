@@ -3,14 +3,44 @@
 //! Owns the E5 recipe around the network: prefixes, windows for inputs longer than the
 //! model's 512 positions (overlapping, each window re-prefixed, token-weighted average
 //! of the windows' masked means, then normalized), length-sorted batching under a
-//! token budget, and the thread pool the math runs on. It does not normalize text,
-//! and it runs on the caller's thread.
+//! token budget, the bounds on one call's work ([`EmbedBudget`], counted in the model's
+//! tokens and windows before any forward pass), stopping between forward passes when the
+//! request the work is for has gone (`crate::cancel`), and the thread pool the math runs
+//! on. It does not normalize text, and it runs on the caller's thread.
 
 use super::bert::{Bert, LinearMode};
 use super::packed::PackedFile;
 use super::pool::{combine_windows, l2_normalize, plan_windows};
 use super::tokenize::{TextKind, TextTokenizer, Tokenized};
 use super::{EmbedError, ModelSource};
+use crate::cancel::{self, StopToken, Stopped};
+
+/// Bounds on the model work of one call, checked after tokenizing and before any forward
+/// pass, so an over-long input costs a tokenization, not minutes of a model slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbedBudget {
+    /// Most tokens in one text (its body: without the E5 prefix and `<s>`/`</s>`).
+    pub tokens_per_text: usize,
+    /// Most model input over all the texts, in windows of the model's positions (512):
+    /// the tokens of every window (prefix and special tokens included) over 512, rounded
+    /// up. Many short texts count as the few full windows they cost.
+    pub windows: usize,
+}
+
+impl EmbedBudget {
+    /// No bound (the indexer and the CLI, whose input is the operator's own).
+    pub const UNBOUNDED: EmbedBudget = EmbedBudget {
+        tokens_per_text: usize::MAX,
+        windows: usize::MAX,
+    };
+
+    /// What a search query or question may cost: 1,024 tokens, three overlapping windows
+    /// (a 1,000-character Persian query is 200 to 400 tokens).
+    pub const QUERY: EmbedBudget = EmbedBudget {
+        tokens_per_text: 1024,
+        windows: 3,
+    };
+}
 
 /// Tuning knobs; the defaults are the measured best on a 2-core AVX2 machine.
 #[derive(Debug, Clone)]
@@ -26,6 +56,8 @@ pub struct EncoderOptions {
     pub token_budget: usize,
     /// Tokens shared by consecutive windows of a long input.
     pub window_overlap: usize,
+    /// The bounds of [`Encoder::embed_queries`] (search queries and questions).
+    pub query_budget: EmbedBudget,
 }
 
 impl Default for EncoderOptions {
@@ -36,6 +68,7 @@ impl Default for EncoderOptions {
             max_batch: 4,
             token_budget: 2048,
             window_overlap: 64,
+            query_budget: EmbedBudget::QUERY,
         }
     }
 }
@@ -128,27 +161,52 @@ impl Encoder {
         self.embed(texts, TextKind::Passage)
     }
 
-    /// Embed search queries (`query: ` prefix). One unit vector per text.
+    /// Embed search queries (`query: ` prefix) within the options' query budget (a query
+    /// over it is refused with [`EmbedError::TooManyTokens`]). One unit vector per text.
     pub fn embed_queries<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        self.embed(texts, TextKind::Query)
+        self.embed_within(texts, TextKind::Query, self.opts.query_budget)
     }
 
-    /// Embed texts with the given prefix. Fails without computing anything if any
-    /// text is empty or only whitespace.
+    /// Embed texts with the given prefix, without bounds. Fails without computing anything
+    /// if any text is empty or only whitespace.
     pub fn embed<S: AsRef<str>>(
         &self,
         texts: &[S],
         kind: TextKind,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_within(texts, kind, EmbedBudget::UNBOUNDED)
+    }
+
+    /// [`Encoder::embed`] within `budget`: refused before any forward pass when a text or
+    /// the whole call is over it. Under a request's stop token (`crate::cancel`) the work
+    /// stops between forward passes once the request is gone, with [`EmbedError::Stopped`].
+    pub fn embed_within<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        kind: TextKind,
+        budget: EmbedBudget,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         check_texts(texts)?;
         let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
+        // The pool's threads do not see this thread's token: it is taken along.
+        let stop = cancel::current();
         match &self.pool {
-            Some(pool) => pool.install(|| self.embed_inner(&texts, kind)),
-            None => self.embed_inner(&texts, kind),
+            Some(pool) => pool.install(|| self.embed_inner(&texts, kind, budget, stop.as_ref())),
+            None => self.embed_inner(&texts, kind, budget, stop.as_ref()),
         }
     }
 
-    fn embed_inner(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn embed_inner(
+        &self,
+        texts: &[&str],
+        kind: TextKind,
+        budget: EmbedBudget,
+        stop: Option<&StopToken>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let check_stop = || match stop {
+            Some(t) if t.is_stopped() => Err(EmbedError::Stopped(Stopped)),
+            _ => Ok(()),
+        };
         // Every window of every text becomes one model input.
         struct Item {
             text: usize,
@@ -156,8 +214,17 @@ impl Encoder {
             ids: Vec<u32>,
         }
         let mut items = Vec::new();
+        let mut input_tokens = 0usize;
         for (i, t) in texts.iter().enumerate() {
+            check_stop()?;
             let Tokenized { prefix, body } = self.tok.tokenize(t, kind, i)?;
+            if body.len() > budget.tokens_per_text {
+                return Err(EmbedError::TooManyTokens {
+                    index: i,
+                    tokens: body.len(),
+                    limit: budget.tokens_per_text,
+                });
+            }
             let capacity = self.max_tokens().saturating_sub(2 + prefix.len()).max(1);
             for w in plan_windows(body.len(), capacity, self.opts.window_overlap) {
                 let mut ids = Vec::with_capacity(w.end - w.start + prefix.len() + 2);
@@ -165,12 +232,21 @@ impl Encoder {
                 ids.extend_from_slice(&prefix);
                 ids.extend_from_slice(&body[w.start..w.end]);
                 ids.push(self.tok.eos);
+                input_tokens += ids.len();
                 items.push(Item {
                     text: i,
                     weight: w.end - w.start,
                     ids,
                 });
             }
+        }
+        let windows = input_tokens.div_ceil(self.max_tokens().max(1));
+        if windows > budget.windows {
+            return Err(EmbedError::TooManyWindows {
+                windows,
+                window: self.max_tokens(),
+                limit: budget.windows,
+            });
         }
         // Length-sorted batches keep padding small.
         items.sort_by_key(|it| it.ids.len());
@@ -188,6 +264,8 @@ impl Encoder {
                 .iter_mut()
                 .map(|it| std::mem::take(&mut it.ids))
                 .collect();
+            // One forward pass is the unit of work a stopped request waits for.
+            check_stop()?;
             let means = self.bert.forward_mean(&seqs)?;
             for (it, m) in items[start..end].iter().zip(means) {
                 per_text[it.text].push((m, it.weight));

@@ -45,6 +45,27 @@ pub enum EmbedError {
     #[error("invalid embedding option: {0}")]
     InvalidOption(String),
 
+    /// A text is longer, in the model's tokens, than the caller allows.
+    #[error("text #{index} is {tokens} tokens long for the model; the limit is {limit} tokens: send shorter text")]
+    TooManyTokens {
+        index: usize,
+        tokens: usize,
+        limit: usize,
+    },
+
+    /// The texts of one call need more model work than the caller allows, counted in
+    /// windows of the model's 512 positions.
+    #[error("the input needs {windows} model windows of {window} tokens; the limit is {limit}: send fewer or shorter texts")]
+    TooManyWindows {
+        windows: usize,
+        window: usize,
+        limit: usize,
+    },
+
+    /// The request the work was for timed out or went away (see `crate::cancel`).
+    #[error(transparent)]
+    Stopped(#[from] crate::cancel::Stopped),
+
     /// The tensor library failed during a forward pass.
     #[error("model computation failed: {0}")]
     Compute(#[from] candle_core::Error),
@@ -61,6 +82,10 @@ impl EmbedError {
             | EmbedError::BadTokenizer { .. }
             | EmbedError::InvalidOption(_) => ErrorKind::Setup,
             EmbedError::EmptyInput { .. } => ErrorKind::BadInput,
+            EmbedError::TooManyTokens { .. } | EmbedError::TooManyWindows { .. } => {
+                ErrorKind::TooLarge
+            }
+            EmbedError::Stopped(_) => ErrorKind::Unavailable,
             EmbedError::Tokenize { .. } | EmbedError::Compute(_) => ErrorKind::Internal,
         }
     }

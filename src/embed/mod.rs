@@ -28,7 +28,7 @@ mod tokenize;
 pub mod unigram;
 
 pub use bert::{LinearMode, SMALL_ROWS};
-pub use encoder::{Encoder, EncoderOptions};
+pub use encoder::{EmbedBudget, Encoder, EncoderOptions};
 pub use error::EmbedError;
 pub use source::{ModelSource, DEFAULT_MODEL_DIR, MODEL_DIR_ENV, PACKED_FILE, TOKENIZER_FILE};
 pub use tokenize::{TextKind, TextTokenizer, Tokenized};

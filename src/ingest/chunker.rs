@@ -2,8 +2,10 @@
 //! legal structure, each with its breadcrumb, article/clause numbers and byte span.
 //!
 //! Invariants (tested): chunks are in source order, spans lie inside the body and on
-//! char boundaries, and every byte of the body lies in at least one chunk. Long sections
-//! are split on sentence edges with an overlap, so the one place spans overlap is there.
+//! char boundaries, no chunk is blank or longer than `max_chars`, and every byte of the
+//! body lies in at least one chunk, except blank runs longer than a chunk (a file padded
+//! with whitespace), which carry nothing to find or cite. Long sections are split on
+//! sentence edges with an overlap, so the one place spans overlap is there.
 
 use super::structure::{classify, Marker};
 use crate::text::sentence::sentence_spans;
@@ -247,35 +249,54 @@ fn split_long(text: &str, draft: ChunkDraft, limits: ChunkLimits, out: &mut Vec<
         .map(|(s, _)| draft.start + s)
         .collect();
     let mut start = draft.start;
+    let mut pushed = false;
     loop {
-        if text[start..draft.end].chars().count() <= limits.max_chars {
-            out.push(ChunkDraft {
-                start,
-                end: draft.end,
-                ..draft.clone()
-            });
+        // Counting stops past the limit: a huge line must not be counted whole per piece.
+        if text[start..draft.end]
+            .chars()
+            .nth(limits.max_chars)
+            .is_none()
+        {
+            // A blank remainder after earlier pieces is a blank run, not a chunk.
+            if !pushed || !text[start..draft.end].trim().is_empty() {
+                out.push(ChunkDraft {
+                    start,
+                    end: draft.end,
+                    ..draft.clone()
+                });
+            }
             return;
         }
         let lo = advance_chars(text, start, limits.target_chars / 2);
         let hi = advance_chars(text, start, limits.target_chars);
-        let end = cuts
-            .iter()
-            .copied()
-            .filter(|&c| c >= lo && c <= hi)
-            .max()
-            .unwrap_or(hi);
+        // The last sentence start in lo..=hi (cuts are sorted).
+        let end = match cuts.partition_point(|&c| c <= hi) {
+            0 => hi,
+            n if cuts[n - 1] >= lo => cuts[n - 1],
+            _ => hi,
+        };
+        if text[start..end].trim().is_empty() {
+            // A blank run longer than a piece: skipped to the next text, not made a chunk.
+            match text[end..draft.end].find(|c: char| !c.is_whitespace()) {
+                Some(at) => {
+                    start = end + at;
+                    continue;
+                }
+                None => return,
+            }
+        }
         out.push(ChunkDraft {
             start,
             end,
             ..draft.clone()
         });
+        pushed = true;
         let overlap_from = back_chars(text, end, limits.overlap_chars).max(lo);
-        start = cuts
-            .iter()
-            .copied()
-            .filter(|&c| c >= overlap_from && c < end)
-            .min()
-            .unwrap_or(overlap_from);
+        // The first sentence start in overlap_from..end.
+        start = match cuts.partition_point(|&c| c < overlap_from) {
+            n if n < cuts.len() && cuts[n] < end => cuts[n],
+            _ => overlap_from,
+        };
     }
 }
 

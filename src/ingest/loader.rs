@@ -171,7 +171,7 @@ pub fn load_with_progress(
             let text = read_text(bytes, limits.max_bytes)?;
             match format {
                 Format::Markdown => load_markdown(text)?,
-                Format::Html => load_html(&text),
+                Format::Html => load_html(&text)?,
                 _ => Loaded::plain(text, 0, DocMeta::default()),
             }
         }
@@ -316,7 +316,9 @@ fn validate(fm: FrontMatter) -> Result<DocMeta, IngestError> {
 }
 
 /// HTML to text with headings kept as Markdown headings, so the chunker sees structure.
-fn load_html(html: &str) -> Loaded {
+fn load_html(html: &str) -> Result<Loaded, IngestError> {
+    // The parser's work grows with the square of the nesting depth.
+    super::html_depth::check_html(html)?;
     let doc = Html::parse_document(html);
     let mut out = String::new();
     let mut title = None;
@@ -336,14 +338,14 @@ fn load_html(html: &str) -> Loaded {
     }
     html_text(doc.tree.root(), &mut out);
     let text = collapse_blank_lines(&out);
-    Loaded::plain(
+    Ok(Loaded::plain(
         text,
         0,
         DocMeta {
             title,
             ..DocMeta::default()
         },
-    )
+    ))
 }
 
 /// What is left to do for a node: visit it, or close the element it opened.
@@ -597,15 +599,20 @@ mod tests {
 
     #[test]
     fn deeply_nested_html_is_read_without_recursion() {
-        // Deep enough to overflow a 2 MiB stack through a recursive walk.
-        let depth = 20_000;
-        let html = format!(
-            "<html><body>{}<p>متن ژرف</p>{}</body></html>",
-            "<div>".repeat(depth),
-            "</div>".repeat(depth)
-        );
+        let page = |depth: usize| {
+            format!(
+                "<html><body>{}<p>متن ژرف</p>{}</body></html>",
+                "<div>".repeat(depth),
+                "</div>".repeat(depth)
+            )
+        };
+        // Past the nesting limit: refused before the parser runs.
+        let err = load(Path::new("a.html"), Format::Html, page(20_000).into_bytes()).unwrap_err();
+        assert!(matches!(err, IngestError::HtmlTooDeep { .. }), "{err}");
+        // The deepest page accepted, on a stack a recursive walk of it would overflow.
+        let html = page(crate::ingest::html_depth::MAX_HTML_NESTING - 2);
         let loaded = std::thread::Builder::new()
-            .stack_size(256 * 1024)
+            .stack_size(128 * 1024)
             .spawn(move || load(Path::new("a.html"), Format::Html, html.into_bytes()))
             .unwrap()
             .join()

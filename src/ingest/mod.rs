@@ -6,6 +6,7 @@
 
 pub mod chunker;
 pub mod docx;
+pub mod html_depth;
 pub mod limits;
 pub mod loader;
 pub mod ocr;
@@ -60,6 +61,8 @@ pub enum IngestError {
         "objects nested more than {limit} levels deep (no real document does this); not indexed"
     )]
     TooDeep { limit: usize },
+    #[error("HTML elements nested more than {limit} levels deep (no real page does this, and parsing it would take minutes); not indexed")]
+    HtmlTooDeep { limit: usize },
     #[error("its compressed parts inflate past {limit} bytes, the limit for a file of this size")]
     Inflates { limit: u64 },
 }
@@ -84,7 +87,8 @@ impl IngestError {
             | IngestError::Encrypted
             | IngestError::Corrupt(_)
             | IngestError::TooManyPages { .. }
-            | IngestError::TooDeep { .. } => ErrorKind::BadInput,
+            | IngestError::TooDeep { .. }
+            | IngestError::HtmlTooDeep { .. } => ErrorKind::BadInput,
             IngestError::Inflates { .. } => ErrorKind::TooLarge,
         }
     }
@@ -395,7 +399,7 @@ pub fn build_document(
     let title = meta
         .title
         .as_deref()
-        .map(structure::display_text)
+        .map(structure::title_text)
         .filter(|t| !t.is_empty())
         .or_else(|| title_from_content(&text[body_start..]))
         .unwrap_or_else(|| title_from_id(&id));
@@ -475,7 +479,7 @@ fn title_from_content(body: &str) -> Option<String> {
         let t = l.trim_start();
         let hashes = t.len() - t.trim_start_matches('#').len();
         ((1..=6).contains(&hashes) && t[hashes..].starts_with([' ', '\t']))
-            .then(|| structure::display_text(&t[hashes..]))
+            .then(|| structure::title_text(&t[hashes..]))
             .filter(|t| !t.is_empty())
     });
     if heading.is_some() {
@@ -487,7 +491,7 @@ fn title_from_content(body: &str) -> Option<String> {
         && text.split_whitespace().count() <= MAX_TITLE_WORDS
         && structure::classify(first).is_none()
         && !text.ends_with(['.', '؛', ':', '!', '?', '؟']);
-    is_title.then_some(text)
+    is_title.then(|| structure::title_text(first))
 }
 
 #[cfg(test)]

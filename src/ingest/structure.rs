@@ -284,10 +284,26 @@ pub fn display_text(line: &str) -> String {
 /// `text` whole when short, else cut at the last word edge before the limit with "…", so
 /// a label never ends inside a word.
 fn short_label(text: &str) -> String {
-    if text.chars().count() <= MAX_LABEL_CHARS {
+    shorten(text, MAX_LABEL_CHARS)
+}
+
+/// Longest document title kept whole. A title is copied into every chunk's breadcrumb,
+/// so an unbounded one (a `<title>` left open over a whole page) would cost its length
+/// times the number of chunks.
+const MAX_TITLE_CHARS: usize = 300;
+
+/// A document title as shown and stored: [`display_text`], cut at a word edge past
+/// [`MAX_TITLE_CHARS`].
+pub fn title_text(line: &str) -> String {
+    let cut: String = line.chars().take(MAX_TITLE_CHARS * 4).collect();
+    shorten(&display_text(&cut), MAX_TITLE_CHARS)
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().nth(max_chars).is_none() {
         return text.to_string();
     }
-    let cut: String = text.chars().take(MAX_LABEL_CHARS).collect();
+    let cut: String = text.chars().take(max_chars).collect();
     let at = cut.rfind(char::is_whitespace).unwrap_or(cut.len());
     format!("{}…", cut[..at].trim_end())
 }

@@ -21,8 +21,14 @@ pub struct Limits {
     pub max_k: usize,
     /// Most texts in one `/v1/embeddings` request.
     pub embed_inputs: usize,
-    /// Longest text in one `/v1/embeddings` request, in characters.
+    /// Longest text in one `/v1/embeddings` request, in characters (a cheap first check,
+    /// before the text is tokenized).
     pub embed_chars: usize,
+    /// Longest text in one `/v1/embeddings` request, in the model's tokens.
+    pub embed_tokens: usize,
+    /// Most model work one `/v1/embeddings` request may ask for, in windows of the model's
+    /// 512 positions (see `embed::EmbedBudget`).
+    pub embed_windows: usize,
     /// How long a read request may run before it is answered 503.
     pub timeout: Duration,
     /// How long an upload or delete may wait for the writer and run.
@@ -55,6 +61,8 @@ impl Default for Limits {
             max_k: 100,
             embed_inputs: 64,
             embed_chars: 8192,
+            embed_tokens: 2048,
+            embed_windows: 32,
             timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(600),
             model_concurrency: 4,

@@ -326,6 +326,27 @@ mod tests {
                 1,
             ),
             (EmbedError::InvalidOption("threads".into()).into(), 500, 2),
+            (
+                EmbedError::TooManyTokens {
+                    index: 0,
+                    tokens: 5000,
+                    limit: 2048,
+                }
+                .into(),
+                413,
+                2,
+            ),
+            (
+                EmbedError::TooManyWindows {
+                    windows: 40,
+                    window: 512,
+                    limit: 32,
+                }
+                .into(),
+                413,
+                2,
+            ),
+            (EmbedError::Stopped(crate::cancel::Stopped).into(), 503, 2),
             // Files.
             (
                 IngestError::Unsupported {

@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::metrics::Metrics;
 use super::writer::{WriterHandle, WriterThread};
 use crate::answer::Llm;
+use crate::cancel::{self, StopToken};
 use crate::engine::Engine;
 
 /// The engine readers use now. A write builds a new engine and swaps it in; requests
@@ -167,8 +168,10 @@ impl AppState {
     }
 
     /// Runs `work` on a blocking thread with the current engine, holding a gate slot until
-    /// it finishes (even if the request is dropped meanwhile), so the async runtime never
-    /// waits on the model or the index.
+    /// it finishes, so the async runtime never waits on the model or the index. When the
+    /// request is dropped meanwhile (its time limit passed, or the client went away) the
+    /// work's stop token is stopped, and the library's long loops give up at their next
+    /// check (`crate::cancel`), so the slot frees within one unit of work.
     pub async fn with_engine<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -176,9 +179,11 @@ impl AppState {
     {
         let slot = self.inner.gate.try_enter()?;
         let engine = self.engine();
+        let token = StopToken::new();
+        let _stop_when_dropped = token.stop_on_drop();
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            work(&engine)
+            cancel::run_under(token, || work(&engine))
         })
         .await
         .map_err(|e| ApiError::Internal(format!("a search task failed: {e}")))

@@ -170,15 +170,35 @@ fn deeply_nested_pdfs_are_refused_by_the_server_and_by_index() {
 }
 
 #[test]
-fn deeply_nested_html_is_indexed_without_crashing() {
+fn deeply_nested_html_is_refused_at_once_and_shallow_nesting_is_indexed() {
     let (_ws, s) = indexed_server(&[]);
-    let depth = 20_000;
-    let html = format!(
-        "<html><head><title>Nested</title></head><body>{}<p>Quarantined lagoon sediment.</p>{}</body></html>",
-        "<div>".repeat(depth),
-        "</div>".repeat(depth)
+    let page = |depth: usize| {
+        format!(
+            "<html><head><title>Nested</title></head><body>{}<p>Quarantined lagoon sediment.</p>{}</body></html>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        )
+    };
+    // 20,000 levels once overflowed the stack of the recursive text walk; the HTML
+    // parser's scope checks then made it cost the square of the depth (8 MiB of them: most
+    // of an hour of the writer). Refused before parsing, in well under a second.
+    let started = Instant::now();
+    let (st, body) = su::upload(&s, EDITOR, "deep.html", page(20_000).as_bytes());
+    assert_eq!(st, 422, "{body}");
+    assert!(
+        su::json(&body)["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested more than 1000 levels"),
+        "{body}"
     );
-    let (st, body) = su::upload(&s, EDITOR, "nested.html", html.as_bytes());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // A page nested deeper than any real one, within the limit, is indexed.
+    let (st, body) = su::upload(&s, EDITOR, "nested.html", page(900).as_bytes());
     assert_eq!(st, 201, "{body}");
     let (st, body) = su::get(
         &s,
@@ -629,5 +649,160 @@ fn inputs_that_grow_under_normalization_are_counted_after_it() {
     let grown = peak_rss(s.pid()).saturating_sub(base);
     eprintln!("server peak RSS growth: {} MiB", grown >> 20);
     assert!(grown < 64 << 20, "peak memory grew by {} MB", grown >> 20);
+    assert_serves(&s);
+}
+
+/// A server with the real model over the fixtures indexed with vectors, so searches and
+/// questions embed their query.
+fn model_server(serve_args: &[&str]) -> (Workspace, Served) {
+    let ws = Workspace::new();
+    ws.index_kb_with_model();
+    let s = su::start(&ws.index(), &["--model-dir", &models_dir()], serve_args);
+    (ws, s)
+}
+
+/// `n` characters of one-digit words: about one model token per two characters, so few
+/// characters make many tokens (digits are kept as they are by normalization).
+fn dense_text(n: usize) -> String {
+    (0..n / 2)
+        .map(|i| char::from(b'1' + (i % 9) as u8).to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `n` characters that the model's tokenizer keeps one token each: CJK ideographs spread
+/// over the block, each followed by a Latin letter.
+fn cjk_text(n: usize) -> String {
+    (0..n as u32 / 2)
+        .flat_map(|i| {
+            [
+                char::from_u32(0x4E00 + (i * 7_919) % 20_000).unwrap(),
+                char::from(b'a' + (i % 26) as u8),
+            ]
+        })
+        .collect()
+}
+
+fn percent(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+#[test]
+fn encoder_work_is_counted_in_tokens_and_windows() {
+    // Room in characters, so the limits in the model's tokens are the ones that apply.
+    let (_ws, s) = model_server(&["--max-query-chars", "4000"]);
+    let base = peak_rss(s.pid());
+    // Within 8,192 characters but about 3,000 tokens: over 2,048 tokens for one input.
+    let long = dense_text(6_000);
+    let (st, resp) = su::post_json(
+        &s,
+        "/v1/embeddings",
+        Some(READER),
+        &serde_json::json!({ "input": [ "کیفیت هوا", long ] }).to_string(),
+    );
+    assert_eq!(st, 413, "{resp}");
+    let message = su::json(&resp)["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("text #1") && message.contains("tokens") && message.contains("2048"),
+        "{message}"
+    );
+    // Each input under the token limit, all together over 32 windows of 512 tokens.
+    let inputs: Vec<String> = (0..8).map(|_| dense_text(3_800)).collect();
+    let started = Instant::now();
+    let (st, resp) = su::post_json(
+        &s,
+        "/v1/embeddings",
+        Some(READER),
+        &serde_json::json!({ "input": inputs }).to_string(),
+    );
+    assert_eq!(st, 413, "{resp}");
+    let message = su::json(&resp)["message"].as_str().unwrap().to_string();
+    assert!(message.contains("windows"), "{message}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused before any model work: {:?}",
+        started.elapsed()
+    );
+    // A semantic search is a query: 1,024 tokens at most. Within the characters
+    // allowed here (and the 16 KiB request target), these characters are a token each.
+    let q = cjk_text(1_800);
+    let (st, resp) = su::post_json(
+        &s,
+        "/v1/embeddings",
+        Some(READER),
+        &serde_json::json!({ "input": q, "input_type": "query" }).to_string(),
+    );
+    assert_eq!(st, 200, "{resp}");
+    let tokens = su::json(&resp)["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert!(
+        tokens > 1100,
+        "the query must be over 1,024 tokens: {tokens}"
+    );
+    let (st, resp) = su::get(
+        &s,
+        &format!("/api/search?mode=semantic&q={}", percent(&q)),
+        Some(READER),
+    );
+    assert_eq!(st, 413, "{resp}");
+    let message = su::json(&resp)["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("tokens") && message.contains("1024"),
+        "{message}"
+    );
+    // Under the limits the same routes work.
+    let (st, resp) = su::post_json(
+        &s,
+        "/v1/embeddings",
+        Some(READER),
+        &serde_json::json!({ "input": [dense_text(200)] }).to_string(),
+    );
+    assert_eq!(st, 200, "{resp}");
+    let (st, resp) = su::get(
+        &s,
+        "/api/search?mode=semantic&q=air%20quality%20monitoring",
+        Some(READER),
+    );
+    assert_eq!(st, 200, "{resp}");
+    let grown = peak_rss(s.pid()).saturating_sub(base);
+    eprintln!("server peak RSS growth: {} MiB", grown >> 20);
+    assert!(grown < 200 << 20, "peak memory grew by {} MB", grown >> 20);
+    assert_serves(&s);
+}
+
+#[test]
+fn a_timed_out_request_frees_its_model_slot_promptly() {
+    // One slot and a one-second limit: a request whose embedding takes many seconds is
+    // answered 503 at one second, and its work must stop so the slot serves the next one.
+    let (_ws, s) = model_server(&["--timeout-secs", "1", "--max-concurrency", "1"]);
+    // 64 short inputs: many forward passes of four inputs each (the unit of work a
+    // stopped request finishes), about 16 s of model work in a debug build.
+    let inputs: Vec<String> = (0..64).map(|_| dense_text(120)).collect();
+    let body = serde_json::json!({ "input": inputs }).to_string();
+    let started = Instant::now();
+    let (st, resp) = su::post_json(&s, "/v1/embeddings", Some(READER), &body);
+    assert_eq!(st, 503, "the heavy request ends at its time limit: {resp}");
+    assert_eq!(su::json(&resp)["error"], "timeout", "{resp}");
+    let answered = Instant::now();
+    assert!(answered - started < Duration::from_secs(3));
+    // The next request needs the one slot: it gets it within one forward pass.
+    let freed = loop {
+        let (st, resp) = su::get(
+            &s,
+            "/api/search?q=environmental%20aspects&mode=lexical",
+            Some(READER),
+        );
+        match st {
+            200 => break answered.elapsed(),
+            429 if answered.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            _ => panic!("{st}: {resp}"),
+        }
+    };
+    eprintln!("model slot free {freed:?} after the 503");
+    assert!(
+        freed < Duration::from_secs(4),
+        "the slot stayed busy for {freed:?} after the request timed out"
+    );
     assert_serves(&s);
 }

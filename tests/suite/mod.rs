@@ -20,5 +20,6 @@ mod pdf_ingest;
 mod sentence_vectors;
 mod serve;
 pub mod serve_util;
+mod text_fuzz;
 mod tokenizer;
 pub mod util;

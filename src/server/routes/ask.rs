@@ -19,6 +19,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::answer::{self, Answer, AnswerError, AnswerEvent, AskOptions, GenerateOptions, Llm};
+use crate::cancel::{self, StopToken};
 use crate::engine::Engine;
 use crate::lexical::Filters;
 use crate::server::auth::Reader;
@@ -78,6 +79,7 @@ fn prepare(state: &AppState, req: &AskRequest) -> Result<AskOptions, ApiError> {
     responses(
         (status = 200, description = "The cited answer (or the abstention)", body = Answer),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "A question over the model's token limit", body = ErrorBody),
         (status = 422, description = "Empty, garbage or too long question; bad passages or filter; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once; retry after the Retry-After header", body = ErrorBody),
     ),
@@ -132,6 +134,7 @@ fn answer_with(
     responses(
         (status = 200, description = "An event stream (text/event-stream) of token (with a language model), delta, citation and done events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "A question over the model's token limit", body = ErrorBody),
         (status = 422, description = "Empty, garbage or too long question; bad passages or filter; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once; retry after the Retry-After header", body = ErrorBody),
     ),
@@ -149,25 +152,28 @@ pub async fn ask_stream(
     let llm = state.llm().cloned();
     let request_id = current_request_id();
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(32);
+    // A client that went away drops the event stream, and with it the guard that stops
+    // the work at its next check (`crate::cancel`); what it still sends is dropped.
+    let token = StopToken::new();
+    let stop_when_dropped = token.stop_on_drop();
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        // A client that went away closes the channel; the answer still finishes (it is
-        // short, or bounded by the generator's max_tokens) and its events are dropped.
         let send = |event: Event| {
             let _ = tx.blocking_send(event);
         };
-        let result = answer_with(&engine, llm.as_deref(), &req.question, &opts, &mut |e| {
-            send(answer_event(&e))
+        let result = cancel::run_under(token, || {
+            answer_with(&engine, llm.as_deref(), &req.question, &opts, &mut |e| {
+                send(answer_event(&e))
+            })
         });
         if let Err(e) = result {
             send(error_event(e.into(), &request_id));
         }
     });
     let events =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
+        futures_util::stream::unfold((rx, stop_when_dropped), |(mut rx, guard)| async move {
+            rx.recv().await.map(|e| (Ok(e), (rx, guard)))
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 

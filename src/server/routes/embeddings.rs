@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 
-use crate::embed::TextKind;
+use crate::embed::{EmbedBudget, TextKind};
 use crate::server::auth::Reader;
 use crate::server::dto::{
     EmbeddingData, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
@@ -26,6 +26,7 @@ pub const MODEL_NAME: &str = "multilingual-e5-small";
     responses(
         (status = 200, description = "One embedding per input, in order", body = EmbeddingResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "An input over the token limit, or more model work than one request may ask for", body = ErrorBody),
         (status = 422, description = "Empty, too many or too long inputs; unknown fields", body = ErrorBody),
         (status = 429, description = "Too much model work at once", body = ErrorBody),
         (status = 503, description = "No embedding model loaded", body = ErrorBody),
@@ -87,6 +88,12 @@ pub async fn embeddings(
             "this server runs without the embedding model; start it with the model files (models/fetch.sh)".into(),
         ));
     }
+    // Counted in the model's own tokens and windows once the texts are tokenized, before
+    // any forward pass: characters do not say what the model will have to do.
+    let budget = EmbedBudget {
+        tokens_per_text: limits.embed_tokens,
+        windows: limits.embed_windows,
+    };
     let (vectors, tokens) = state
         .with_engine(move |engine| {
             let Some(encoder) = engine.encoder() else {
@@ -96,11 +103,13 @@ pub async fn embeddings(
             };
             // The index's normalization, so these vectors compare with envkb's own.
             let texts: Vec<String> = texts.iter().map(|t| normalize_for_embedding(t)).collect();
+            let vectors = encoder
+                .embed_within(&texts, kind, budget)
+                .map_err(ApiError::from)?;
             let mut tokens = 0;
             for t in &texts {
                 tokens += encoder.tokenize(t, kind).map_err(ApiError::from)?.len();
             }
-            let vectors = encoder.embed(&texts, kind).map_err(ApiError::from)?;
             Ok((vectors, tokens))
         })
         .await??;

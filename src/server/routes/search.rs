@@ -25,6 +25,7 @@ const PARAMS: &[&str] = &["q", "k", "mode", "filter", "explain"];
         (status = 200, description = "Hits, best first", body = SearchResponse),
         (status = 400, description = "A bad query, filter or parameter", body = ErrorBody),
         (status = 401, description = "An API key is needed or not valid", body = ErrorBody),
+        (status = 413, description = "A semantic or hybrid query over the model's token limit", body = ErrorBody),
         (status = 429, description = "Too many searches at once; retry after the Retry-After header", body = ErrorBody),
     ),
     security((), ("api_key" = []))
