@@ -53,7 +53,8 @@ pub fn open_vectors(index: &LexicalIndex, model: &LoadedModel) -> Result<VectorS
     if m.model.as_deref() != Some(model.model_id.as_str()) {
         return Err(VectorError::OtherModel);
     }
-    VectorStore::read(index.dir(), name)
+    // For searching: the int8 codes resident, the f32 rows read from the file.
+    VectorStore::open(index.dir(), name)
 }
 
 /// Why the vectors cannot be used, naming the file but not the folder it is in: this

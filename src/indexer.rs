@@ -320,7 +320,7 @@ pub fn index_paths_with(
             store.clone()
         };
         for d in &stale {
-            store.remove_doc(d);
+            store.remove_doc(d)?;
         }
         backlog.retain(|p| live.contains_key(&p.meta.doc_id) && !stale.contains(&p.meta.doc_id));
         to_embed.extend(backlog);
@@ -395,7 +395,7 @@ pub fn remove_documents(index: &mut LexicalIndex, ids: &[String]) -> Result<Vec<
     for id in &present {
         session.remove(id);
         if let Some(s) = store.as_mut() {
-            s.remove_doc(id);
+            s.remove_doc(id)?;
         }
         if let Some(s) = sentences.as_mut() {
             s.remove_doc(id);
@@ -514,7 +514,7 @@ fn embed_into(
     let mut fresh = Vec::new();
     let mut reused = 0;
     for p in pending {
-        if let Some(v) = cache.vector_by_hash(&p.meta.content_hash) {
+        if let Some(v) = cache.vector_by_hash(&p.meta.content_hash)? {
             let v = v.to_vec();
             store.push(p.meta, &v)?;
             reused += 1;

@@ -68,6 +68,11 @@ impl TextTokenizer {
         if !path.is_file() {
             return Err(bad("file not found".into()));
         }
+        // A measurement knob, not a setting: the reference path for every load, to time
+        // what the fast path saves (docs/BENCHMARKS.md, debug-build test suite).
+        if std::env::var_os("ENVKB_REFERENCE_TOKENIZER").is_some_and(|v| v == "1") {
+            return Self::open_reference(path);
+        }
         let tok = match UnigramTokenizer::open(path)? {
             Opened::Fast(t, state) => {
                 tracing::debug!(path = %path.display(), ?state, "E5 Unigram tokenizer");

@@ -25,7 +25,9 @@ pub fn cached_corpus_vectors(
     let key = h.finalize().to_hex().to_string();
     let dir = cache.join(format!("eval-{}", &key[..16]));
     let name = crate::vector::file_name(1);
-    if let Ok(store) = VectorStore::read(&dir, &name) {
+    // Opened for searching like a served index's (int8 codes resident, f32 rows read
+    // from the file for rescoring), so evaluations run the served code path.
+    if let Ok(store) = VectorStore::open(&dir, &name) {
         return Ok(store);
     }
     let store = crate::indexer::embed_documents(docs, &model.encoder, progress)?;

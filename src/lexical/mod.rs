@@ -303,8 +303,14 @@ impl LexicalIndex {
 
     /// Verifies the checksum of every committed segment file (one read of the index);
     /// the error names the damaged or missing files.
+    ///
+    /// The check reads through a handle of its own on the directory, dropped at the end:
+    /// reading through the index's handle would leave every page of every segment file
+    /// mapped into the process (file-backed resident memory for as long as a server
+    /// runs), while queries only ever read a small part of them.
     pub fn verify(&self) -> Result<()> {
-        dir::verify_segments(&self.dir, &self.index)
+        let own = Index::open_in_dir(&self.dir).map_err(|e| corrupt(&self.dir, e))?;
+        dir::verify_segments(&self.dir, &own)
     }
 
     /// The documents of the generation this index was opened (or last committed) at.

@@ -43,12 +43,22 @@
 //! The file is written to `NAME.tmp`, fsynced, renamed, and the directory fsynced, like
 //! the manifest: a crash leaves either no file or a whole one, and the checksum catches
 //! later damage. The int8 codes and the inverted file are rebuilt on load, not stored.
+//!
+//! # Residency
+//!
+//! [`VectorStore::read`] loads the f32 rows into memory (the indexer edits them);
+//! [`VectorStore::open`] (the engine's, for searching) keeps only the int8 codes and the
+//! metadata resident and reads the f32 rows of the rescored candidates from the file
+//! ([`rows`]), so a served 100k x 384 store holds ~38 MB of codes instead of ~192 MB of
+//! codes and floats. Both give the same results.
 
 mod file;
 pub mod ivf;
 mod kernels;
+mod rows;
 pub mod sentences;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -60,6 +70,7 @@ use crate::text::Lang;
 pub use file::{file_name, FORMAT_VERSION};
 use ivf::Ivf;
 use kernels::{dot_f32_kernel, dot_i8_kernel, quantize, TopK};
+use rows::Rows;
 pub use sentences::{sentence_key, SentenceKey, SentenceSet, SentenceStore};
 
 /// Errors of the vector store.
@@ -184,8 +195,9 @@ struct Facet {
 #[derive(Debug, Clone)]
 pub struct VectorStore {
     dim: usize,
-    /// Row-major, `dim` floats per row, each row of unit length.
-    data: Vec<f32>,
+    /// Row-major, `dim` floats per row, each row of unit length: in memory, or left in
+    /// the vector file by [`VectorStore::open`].
+    rows: Rows,
     /// int8 copies of the rows and their scales (value per step).
     codes: Vec<i8>,
     scales: Vec<f32>,
@@ -204,7 +216,7 @@ impl VectorStore {
     pub fn new(dim: usize) -> VectorStore {
         VectorStore {
             dim,
-            data: Vec::new(),
+            rows: Rows::Owned(Vec::new()),
             codes: Vec::new(),
             scales: Vec::new(),
             meta: Vec::new(),
@@ -247,13 +259,16 @@ impl VectorStore {
     /// Builds the inverted file if the store is large enough and it is missing. Called
     /// by [`VectorStore::read`]; call it after a batch of [`push`](Self::push)es or
     /// [`remove_doc`](Self::remove_doc)s (which drop it) to get approximate search back.
+    /// A file-backed store reads its rows once for the build (a transient copy); if that
+    /// read fails, search stays on the int8 scan, which finds the same neighbours.
     pub fn prepare(&mut self) {
         if self.ann.is_none() && self.len() >= self.options.ann_threshold.max(1) {
-            self.ann = Some(Ivf::build(
-                &self.data,
-                self.dim,
-                ivf::default_lists(self.len()),
-            ));
+            match self.rows.all() {
+                Ok(data) => {
+                    self.ann = Some(Ivf::build(&data, self.dim, ivf::default_lists(self.len())));
+                }
+                Err(e) => tracing::warn!("inverted file not built, the vector rows cannot be read ({e}); scanning int8 codes instead"),
+            }
         }
     }
 
@@ -284,22 +299,28 @@ impl VectorStore {
         if norm == 0.0 || !norm.is_finite() {
             return Err(VectorError::Zero(meta.chunk_id));
         }
-        let start = self.data.len();
-        self.data
-            .extend(vector.iter().map(|&x| (f64::from(x) / norm) as f32));
+        let unit: Vec<f32> = vector
+            .iter()
+            .map(|&x| (f64::from(x) / norm) as f32)
+            .collect();
+        self.rows.owned_mut()?.extend_from_slice(&unit);
         self.ann = None;
-        Ok(self.index_row(meta, start))
+        Ok(self.index_row(meta, &unit))
     }
 
-    /// Records a row whose vector is already at `data[start..]`: codes, maps, facets.
-    fn index_row(&mut self, meta: ChunkMeta, start: usize) -> usize {
-        let row = self.meta.len();
+    /// Records a row whose (unit) vector is `vector` and already stored: int8 code, maps,
+    /// facets.
+    fn index_row(&mut self, meta: ChunkMeta, vector: &[f32]) -> usize {
+        let start = self.codes.len();
         self.codes.resize(start + self.dim, 0);
-        let scale = quantize(
-            &self.data[start..start + self.dim],
-            &mut self.codes[start..start + self.dim],
-        );
+        let scale = quantize(vector, &mut self.codes[start..start + self.dim]);
         self.scales.push(scale);
+        self.index_meta(meta)
+    }
+
+    /// Records the metadata of the row whose code and scale were just pushed.
+    fn index_meta(&mut self, meta: ChunkMeta) -> usize {
+        let row = self.meta.len();
         self.by_chunk.insert(meta.chunk_id.clone(), row as u32);
         self.by_hash.entry(meta.content_hash).or_insert(row as u32);
         let facet = Facet {
@@ -318,26 +339,29 @@ impl VectorStore {
         row
     }
 
-    /// Removes every row of a document; returns how many. Rows after them move up.
-    pub fn remove_doc(&mut self, doc_id: &str) -> usize {
+    /// Removes every row of a document; returns how many. Rows after them move up. A
+    /// file-backed store reads its rows (and fails only if that read does).
+    pub fn remove_doc(&mut self, doc_id: &str) -> Result<usize, VectorError> {
         if !self.meta.iter().any(|m| m.doc_id == doc_id) {
-            return 0;
+            return Ok(0);
         }
         let dim = self.dim;
+        let old_rows = self.rows.all()?.into_owned();
         let old = std::mem::replace(self, VectorStore::new(dim));
         self.options = old.options;
+        let mut kept = Vec::with_capacity(old_rows.len());
         let mut removed = 0;
         for (row, meta) in old.meta.into_iter().enumerate() {
             if meta.doc_id == doc_id {
                 removed += 1;
                 continue;
             }
-            let start = self.data.len();
-            self.data
-                .extend_from_slice(&old.data[row * self.dim..(row + 1) * self.dim]);
-            self.index_row(meta, start);
+            let v = &old_rows[row * dim..(row + 1) * dim];
+            kept.extend_from_slice(v);
+            self.index_row(meta, v);
         }
-        removed
+        self.rows = Rows::Owned(kept);
+        Ok(removed)
     }
 
     /// The row of a chunk.
@@ -347,13 +371,32 @@ impl VectorStore {
 
     /// A stored vector whose embedded text had this blake3 hash: reuse it instead of
     /// embedding the same text again.
-    pub fn vector_by_hash(&self, hash: &[u8; 32]) -> Option<&[f32]> {
-        self.by_hash.get(hash).map(|&r| self.vector(r as usize))
+    pub fn vector_by_hash(&self, hash: &[u8; 32]) -> Result<Option<Cow<'_, [f32]>>, VectorError> {
+        self.by_hash
+            .get(hash)
+            .map(|&r| self.vector(r as usize))
+            .transpose()
     }
 
-    /// The (normalized) vector of a row. Panics if the row is out of range.
-    pub fn vector(&self, row: usize) -> &[f32] {
-        &self.data[row * self.dim..(row + 1) * self.dim]
+    /// The (normalized) vector of a row: borrowed when the rows are in memory, read from
+    /// the vector file otherwise. Panics if the row is out of range.
+    pub fn vector(&self, row: usize) -> Result<Cow<'_, [f32]>, VectorError> {
+        assert!(row < self.len(), "row {row} of {}", self.len());
+        match &self.rows {
+            Rows::Owned(v) => Ok(Cow::Borrowed(&v[row * self.dim..(row + 1) * self.dim])),
+            Rows::File(_) => {
+                let mut scratch = Vec::new();
+                Ok(Cow::Owned(
+                    self.rows.row(self.dim, row, &mut scratch)?.to_vec(),
+                ))
+            }
+        }
+    }
+
+    /// Whether the f32 rows are in memory (built or [`read`](Self::read)) rather than
+    /// left in the vector file ([`open`](Self::open)).
+    pub fn rows_resident(&self) -> bool {
+        matches!(self.rows, Rows::Owned(_))
     }
 
     /// The metadata of a row. Panics if the row is out of range.
@@ -380,7 +423,7 @@ impl VectorStore {
             })
             .sum();
         let entry = |key: usize| key + 4 + 1;
-        self.data.capacity() * 4
+        self.rows.resident_floats() * 4
             + self.codes.capacity()
             + self.scales.capacity() * 4
             + self.meta.capacity() * std::mem::size_of::<ChunkMeta>()
@@ -464,15 +507,24 @@ impl VectorStore {
     fn exact(&self, query: &[f32], k: usize, pass: Option<&[bool]>) -> Vec<(usize, f32)> {
         let dot = dot_f32_kernel();
         let mut top = TopK::new(k);
-        for (row, v) in self.data.chunks_exact(self.dim).enumerate() {
-            if self.passes(pass, row) {
-                let s = dot(query, v);
-                if s > top.threshold() {
-                    top.push(row as u32, s);
+        let scanned = self.rows.for_each_block(|first, block| {
+            for (i, v) in block.chunks_exact(self.dim).enumerate() {
+                let row = first + i;
+                if self.passes(pass, row) {
+                    let s = dot(query, v);
+                    if s > top.threshold() {
+                        top.push(row as u32, s);
+                    }
                 }
             }
+        });
+        match scanned {
+            Ok(()) => top.into_sorted(),
+            Err(e) => {
+                tracing::warn!("exact vector search fell back to the int8 scan: the vector rows cannot be read ({e})");
+                self.int8(query, k, pass)
+            }
         }
-        top.into_sorted()
     }
 
     fn int8(&self, query: &[f32], k: usize, pass: Option<&[bool]>) -> Vec<(usize, f32)> {
@@ -528,12 +580,28 @@ impl VectorStore {
         &self.codes[row * self.dim..(row + 1) * self.dim]
     }
 
-    /// Exact f32 scores of int8 candidates, best `k` kept.
+    /// Exact f32 scores of int8 candidates, best `k` kept. If the rows of a file-backed
+    /// store cannot be read (the disk failed under a running server), the int8 estimates
+    /// are kept instead, scaled to cosines, and the failure is logged.
     fn rescore(&self, query: &[f32], k: usize, candidates: TopK) -> Vec<(usize, f32)> {
         let dot = dot_f32_kernel();
+        let candidates = candidates.into_sorted();
         let mut top = TopK::new(k);
-        for (row, _) in candidates.into_sorted() {
-            top.push(row as u32, dot(query, self.vector(row)));
+        let mut scratch = Vec::new();
+        for &(row, _) in &candidates {
+            match self.rows.row(self.dim, row, &mut scratch) {
+                Ok(v) => top.push(row as u32, dot(query, v)),
+                Err(e) => {
+                    tracing::warn!("vector rows cannot be read ({e}); ranking by int8 estimates");
+                    let mut q = vec![0i8; self.dim];
+                    let q_scale = quantize(query, &mut q);
+                    let mut top = TopK::new(k);
+                    for &(row, s) in &candidates {
+                        top.push(row as u32, s * q_scale);
+                    }
+                    return top.into_sorted();
+                }
+            }
         }
         top.into_sorted()
     }

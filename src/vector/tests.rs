@@ -68,7 +68,17 @@ fn brute_force(s: &VectorStore, q: &[f32], k: usize, f: &Filters) -> Vec<(usize,
             let m = s.meta(r);
             f.accepts(&m.doc_type, m.lang, m.status.as_deref(), m.year)
         })
-        .map(|r| (r, s.vector(r).iter().zip(q).map(|(a, b)| a * b / n).sum()))
+        .map(|r| {
+            (
+                r,
+                s.vector(r)
+                    .unwrap()
+                    .iter()
+                    .zip(q)
+                    .map(|(a, b)| a * b / n)
+                    .sum(),
+            )
+        })
         .collect();
     all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     all.truncate(k);
@@ -84,7 +94,7 @@ fn recall(got: &[(usize, f32)], want: &[(usize, f32)]) -> f64 {
 fn push_normalizes_and_checks_its_input() {
     let mut s = VectorStore::new(3);
     assert_eq!(s.push(meta(0), &[3.0, 0.0, 4.0]).unwrap(), 0);
-    assert_eq!(s.vector(0), &[0.6, 0.0, 0.8]);
+    assert_eq!(&*s.vector(0).unwrap(), &[0.6, 0.0, 0.8]);
     assert!(matches!(
         s.push(meta(1), &[1.0, 2.0]),
         Err(VectorError::Dim {
@@ -115,10 +125,11 @@ fn cache_lookup_by_content_hash() {
     let mut m = meta(0);
     m.content_hash = *blake3::hash("ماده ۶ قانون حفاظت و بهسازی محیط زیست".as_bytes()).as_bytes();
     s.push(m.clone(), &[1.0, 1.0]).unwrap();
-    let got = s.vector_by_hash(&m.content_hash).unwrap();
+    let got = s.vector_by_hash(&m.content_hash).unwrap().unwrap();
     assert!((got[0] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
     assert!(s
         .vector_by_hash(blake3::hash(b"Environmental Protection Act").as_bytes())
+        .unwrap()
         .is_none());
 }
 
@@ -127,18 +138,19 @@ fn remove_doc_moves_rows_up_and_forgets_the_document() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let vs = synthetic(&mut rng, 12, 8, 3);
     let mut s = store_of(&vs); // docs doc0..doc2, four chunks each
-    assert_eq!(s.remove_doc("doc1"), 4);
-    assert_eq!(s.remove_doc("doc1"), 0);
+    assert_eq!(s.remove_doc("doc1").unwrap(), 4);
+    assert_eq!(s.remove_doc("doc1").unwrap(), 0);
     assert_eq!(s.len(), 8);
     assert_eq!(s.row_of("doc1#0"), None);
     assert_eq!(s.row_of("doc2#0"), Some(4));
     assert!(s
         .vector(4)
+        .unwrap()
         .iter()
         .zip(&vs[8])
         .all(|(a, b)| (a - b).abs() < 1e-6));
-    assert!(s.vector_by_hash(&meta(5).content_hash).is_none());
-    assert!(s.vector_by_hash(&meta(9).content_hash).is_some());
+    assert!(s.vector_by_hash(&meta(5).content_hash).unwrap().is_none());
+    assert!(s.vector_by_hash(&meta(9).content_hash).unwrap().is_some());
     let ids: Vec<&str> = s.chunk_ids().collect();
     assert_eq!(ids[3..5], ["doc0#3", "doc2#0"]);
     for q in &vs {
@@ -163,7 +175,7 @@ fn write_read_round_trip_and_leftovers() {
     let back = VectorStore::read(dir.path(), &name).unwrap();
     assert_eq!(back.dim(), 16);
     assert_eq!(back.len(), 30);
-    assert_eq!(back.data, s.data);
+    assert_eq!(back.rows.all().unwrap(), s.rows.all().unwrap());
     assert_eq!(back.meta, s.meta);
     assert_eq!(back.row_of("doc3#1"), Some(13));
     assert_eq!(
@@ -306,7 +318,7 @@ fn int8_and_approximate_recall_at_10() {
         assert!(ra >= 0.95, "approximate recall@10 {ra} with {f:?}");
     }
     // Changes drop the inverted file; search scans int8 until it is prepared again.
-    s.remove_doc("doc0");
+    s.remove_doc("doc0").unwrap();
     assert!(!s.has_ann());
     let q = &vs[n];
     assert_eq!(
@@ -315,6 +327,118 @@ fn int8_and_approximate_recall_at_10() {
     );
     s.prepare();
     assert!(s.has_ann());
+}
+
+/// A store opened for searching leaves its f32 rows in the file and still gives exactly
+/// what the store read whole gives, for every method and filter, scores included.
+#[test]
+fn an_opened_store_keeps_only_codes_resident_and_finds_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let vs = synthetic(&mut rng, 700, 24, 8);
+    let (rows, queries) = vs.split_at(600);
+    let mut s = store_of(rows);
+    let name = s.write(dir.path(), 3).unwrap();
+    let read = VectorStore::read(dir.path(), &name).unwrap();
+    let mut opened = VectorStore::open(dir.path(), &name).unwrap();
+    assert!(read.rows_resident() && !opened.rows_resident());
+    assert_eq!(opened.codes, read.codes);
+    assert_eq!(opened.scales, read.scales);
+    assert_eq!(opened.meta, read.meta);
+    assert!(opened.memory_bytes() + 600 * 24 * 4 <= read.memory_bytes());
+    assert_eq!(&*opened.vector(17).unwrap(), &*read.vector(17).unwrap());
+    let hash = meta(9).content_hash;
+    assert_eq!(
+        opened.vector_by_hash(&hash).unwrap().unwrap(),
+        read.vector_by_hash(&hash).unwrap().unwrap()
+    );
+    let filters = [
+        Filters::default(),
+        Filters::parse(&["status=in-force"]).unwrap(),
+        Filters::parse(&["lang=en", "doc_type=law"]).unwrap(),
+    ];
+    // The inverted file too, built from rows read out of the file.
+    let small = SearchOptions {
+        ann_threshold: 100,
+        nprobe: 3,
+        ..SearchOptions::default()
+    };
+    let mut read_ivf = read.clone();
+    read_ivf.set_options(small);
+    opened.set_options(small);
+    s.set_options(small);
+    assert!(opened.has_ann() && !opened.rows_resident());
+    for f in &filters {
+        for q in queries {
+            for method in [Method::Exact, Method::Int8, Method::Approx, Method::Auto] {
+                let want = read_ivf.search_with(q, 10, f, method);
+                assert_eq!(
+                    opened.search_with(q, 10, f, method),
+                    want,
+                    "{method:?} {f:?}"
+                );
+                assert_eq!(s.search_with(q, 10, f, method), want, "{method:?} {f:?}");
+            }
+        }
+    }
+    // Editing an opened store loads its rows first; written again, it is the same file.
+    assert_eq!(opened.remove_doc("nobody").unwrap(), 0);
+    assert!(!opened.rows_resident());
+    assert_eq!(opened.remove_doc("doc2").unwrap(), 4);
+    assert!(opened.rows_resident());
+    let mut edited = read.clone();
+    edited.remove_doc("doc2").unwrap();
+    assert_eq!(
+        opened.search(&queries[0], 10, &Filters::default()),
+        edited.search(&queries[0], 10, &Filters::default())
+    );
+    let again = VectorStore::open(dir.path(), &name).unwrap();
+    let copy = again.write(dir.path(), 4).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join(&copy)).unwrap(),
+        std::fs::read(dir.path().join(&name)).unwrap()
+    );
+}
+
+/// Damage is found by `open` as by `read`, with the same words.
+#[test]
+fn open_refuses_damaged_files_like_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let s = store_of(&synthetic(&mut rng, 40, 8, 3));
+    let name = s.write(dir.path(), 1).unwrap();
+    let path = dir.path().join(&name);
+    let good = std::fs::read(&path).unwrap();
+    let mut flipped = good.clone();
+    flipped[64 + 100] ^= 1;
+    let mut record = good.clone();
+    let last = record.len() - 3;
+    record[last] ^= 1;
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (good[..40].to_vec(), "shorter than the 64-byte header"),
+        (good[..good.len() - 5].to_vec(), "truncated or appended"),
+        (flipped, "checksum mismatch"),
+        (record, "checksum mismatch"),
+        ([&b"NOTVECTR"[..], &good[8..]].concat(), "bad magic"),
+    ];
+    for (bytes, want) in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        let by_open = VectorStore::open(dir.path(), &name)
+            .unwrap_err()
+            .to_string();
+        let by_read = VectorStore::read(dir.path(), &name)
+            .unwrap_err()
+            .to_string();
+        assert!(by_open.contains(want), "{by_open}");
+        assert_eq!(by_open, by_read);
+    }
+    let mut old = good.clone();
+    old[8] = 9;
+    std::fs::write(&path, &old).unwrap();
+    assert!(matches!(
+        VectorStore::open(dir.path(), &name),
+        Err(VectorError::Format { found: 9, .. })
+    ));
 }
 
 proptest! {
