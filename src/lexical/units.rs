@@ -7,7 +7,7 @@
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{TantivyDocument, Term};
 
 use once_cell::sync::Lazy;
@@ -269,34 +269,23 @@ fn top_level_clause(text: &str) -> Option<UnitRequest> {
 impl LexicalIndex {
     /// Every chunk of clause `clause` outside any article, in document and text order.
     pub fn top_level_clause_chunks(&self, clause: &str) -> Result<Vec<LexicalHit>> {
-        let searcher = self.reader.searcher();
-        let q = TermQuery::new(
-            Term::from_field_text(self.fields.clause, clause),
-            IndexRecordOption::Basic,
-        );
-        let n = searcher.search(&q, &Count)?;
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        let top = searcher.search(&q, &TopDocs::with_limit(n).order_by_score())?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (_, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let hit = self.hit_from_doc(&doc, 0.0, &Default::default());
-            if hit.article.is_none() {
-                hits.push(hit);
-            }
-        }
-        hits.sort_by(|a, b| a.doc_id.cmp(&b.doc_id).then(a.start.cmp(&b.start)));
+        let mut hits = self.chunks_with(self.fields.clause, clause)?;
+        hits.retain(|h| h.article.is_none());
         Ok(hits)
     }
 
     /// Every chunk whose article number is exactly `article` (canonical form: "12",
     /// "10 مکرر"), in document and text order.
     pub fn article_chunks(&self, article: &str) -> Result<Vec<LexicalHit>> {
+        self.chunks_with(self.fields.article, article)
+    }
+
+    /// Every chunk whose structural field `field` is exactly `value`, in document and text
+    /// order (the unit look-ups read whole units, so no ranking applies).
+    fn chunks_with(&self, field: Field, value: &str) -> Result<Vec<LexicalHit>> {
         let searcher = self.reader.searcher();
         let q = TermQuery::new(
-            Term::from_field_text(self.fields.article, article),
+            Term::from_field_text(field, value),
             IndexRecordOption::Basic,
         );
         let n = searcher.search(&q, &Count)?;

@@ -244,18 +244,7 @@ impl VectorStore {
 
     /// Removes vector files other than `keep` (older generations, crashed writes).
     pub fn remove_others(dir: &Path, keep: &str) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(PREFIX)
-                && (name.ends_with(SUFFIX) || name.ends_with(".tmp"))
-                && name != keep
-            {
-                let _ = fs::remove_file(e.path());
-            }
-        }
+        remove_generations(dir, PREFIX, SUFFIX, keep);
     }
 }
 
@@ -390,4 +379,22 @@ pub(super) fn check_fields(
         )));
     }
     Ok(Header { dim, count })
+}
+
+/// Removes the files of one kind (`prefix`…`suffix`, or a crashed write's `.tmp`) other than
+/// `keep`, the generation the manifest names. Best effort: a file that cannot be removed now
+/// is removed by the next commit.
+pub(super) fn remove_generations(dir: &Path, prefix: &str, suffix: &str, keep: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(prefix)
+            && (name.ends_with(suffix) || name.ends_with(".tmp"))
+            && name != keep
+        {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }

@@ -241,18 +241,7 @@ impl SentenceStore {
 
     /// Removes sentence files other than `keep` (older generations, crashed writes).
     pub fn remove_others(dir: &Path, keep: &str) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(PREFIX)
-                && (name.ends_with(SUFFIX) || name.ends_with(".tmp"))
-                && name != keep
-            {
-                let _ = fs::remove_file(e.path());
-            }
-        }
+        super::file::remove_generations(dir, PREFIX, SUFFIX, keep);
     }
 }
 
