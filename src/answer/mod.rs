@@ -113,6 +113,13 @@ pub struct AskOptions {
     pub passages: usize,
     /// Metadata filters applied to retrieval.
     pub filters: Filters,
+    /// Passages of the other language (Persian for an English question, English for a
+    /// Persian one) read besides the `passages`, when no language filter is set. An
+    /// experiment (`eval-answers --other-language`), off by default: it brings the right
+    /// passage of the other language into reach, but the scorer, refitted with them in the
+    /// training dumps, still prefers same-language sentences, and held-out answers did not
+    /// gain (docs/BENCHMARKS.md).
+    pub other_language: usize,
     pub evidence: EvidenceConfig,
     pub abstain: AbstainConfig,
     /// The evidence scorer: the shipped weights, or others under evaluation.
@@ -124,6 +131,7 @@ impl Default for AskOptions {
         AskOptions {
             passages: 5,
             filters: Filters::default(),
+            other_language: 0,
             evidence: EvidenceConfig::default(),
             abstain: AbstainConfig::default(),
             scorer: std::sync::Arc::new(scorer::Scorer::shipped().clone()),
@@ -260,11 +268,37 @@ pub fn retrieve(
         .retriever()
         .search(&query, &opts.filters, opts.passages.max(1), Mode::Hybrid)
     {
-        Ok(r) => Ok(Retrieved {
-            hits: r.hits,
-            warning: r.warning,
-            lookup: query.lookup,
-        }),
+        Ok(r) => {
+            let mut hits = r.hits;
+            if opts.other_language > 0 && opts.filters.lang.is_empty() {
+                let other = match detect_lang(question) {
+                    Lang::Fa => Lang::En,
+                    Lang::En => Lang::Fa,
+                };
+                let filters = Filters {
+                    lang: vec![other],
+                    ..opts.filters.clone()
+                };
+                // Best effort: the main search already succeeded, and a failure here (the
+                // same index, the same query) leaves the answer as it would have been.
+                if let Ok(o) =
+                    engine
+                        .retriever()
+                        .search(&query, &filters, opts.other_language, Mode::Hybrid)
+                {
+                    for h in o.hits {
+                        if !hits.iter().any(|x| x.hit.chunk_id == h.hit.chunk_id) {
+                            hits.push(h);
+                        }
+                    }
+                }
+            }
+            Ok(Retrieved {
+                hits,
+                warning: r.warning,
+                lookup: query.lookup,
+            })
+        }
         Err(SearchError::Lexical(LexicalError::Query(QueryError::NothingSearchable))) => {
             Ok(Retrieved {
                 hits: Vec::new(),

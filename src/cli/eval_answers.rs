@@ -62,6 +62,10 @@ pub struct EvalAnswersArgs {
     /// Experiment: most sentences an answer quotes.
     #[arg(long, hide = true)]
     pub max_sentences: Option<usize>,
+    /// Experiment: passages of the other language read besides the question's own (0 reads
+    /// only what the search ranks first).
+    #[arg(long, hide = true)]
+    pub other_language: Option<usize>,
     /// Experiment: abstention threshold (the model's score or, without it, word overlap).
     #[arg(long, hide = true)]
     pub min_score: Option<f32>,
@@ -150,6 +154,9 @@ pub fn run(cli: &Cli, args: &EvalAnswersArgs) -> anyhow::Result<()> {
         );
         opts.abstain.min_score = scorer.threshold;
         opts.scorer = std::sync::Arc::new(scorer);
+    }
+    if let Some(n) = args.other_language {
+        opts.other_language = n;
     }
     let d = EvidenceConfig::default();
     opts.evidence = EvidenceConfig {
