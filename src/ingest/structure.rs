@@ -289,7 +289,28 @@ fn clean(line: &str) -> (String, bool) {
                     ..='\u{202E}' | '\u{FEFF}'
             )
     };
-    (out.trim_start_matches(lead).to_string(), bulleted)
+    let out = out.trim_start_matches(lead);
+    (unstretch_keyword(out), bulleted)
+}
+
+/// Marker words a page may stretch with tatweel for display («مـــاده ۳»، «تبـصره»).
+const KEYWORDS: [&str; 6] = ["ماده", "مادّه", "تبصره", "بند", "فصل", "بخش"];
+
+/// The line with tatweel dropped from its first word when that word is a marker keyword
+/// stretched for display. Only there: elsewhere a tatweel is often the separator after a
+/// number or a clause letter («ماده ۱۷۵ـ»، «دـ») and must stay.
+fn unstretch_keyword(line: &str) -> String {
+    let end = line
+        .find(|c: char| !(c == 'ـ' || c.is_alphabetic() || c == '\u{651}'))
+        .unwrap_or(line.len());
+    let (word, rest) = line.split_at(end);
+    let bare: String = word.chars().filter(|&c| c != 'ـ').collect();
+    // A trailing tatweel right after the keyword («مادهـ ۳») is a separator, not a stretch.
+    if bare.len() != word.len() && KEYWORDS.contains(&bare.as_str()) && !word.ends_with('ـ') {
+        format!("{bare}{rest}")
+    } else {
+        line.to_string()
+    }
 }
 
 /// Readable text of a cleaned line: emphasis stand-ins dropped, blanks collapsed.
@@ -644,6 +665,10 @@ mod tests {
         assert_eq!(n("__ماده ۲__ متن ماده"), Some("2".into()));
         assert_eq!(n("ماده ۳ ـ متن"), Some("3".into()));
         assert_eq!(n("ماده ۱۷۵ـ متن"), Some("175".into()));
+        // Stretched for display on a web page, with or without emphasis around it.
+        assert_eq!(n("مـــاده ۳ـ متن"), Some("3".into()));
+        assert_eq!(n("**مـاده ۱۲** - متن"), Some("12".into()));
+        assert_eq!(n("ماده واحده ـ متن"), Some("واحده".into()));
         assert_eq!(n("ماده ۴ – متن"), Some("4".into()));
         assert_eq!(n("ماده ۴: متن"), Some("4".into()));
         assert_eq!(n("ماده۸ - متن"), Some("8".into()));

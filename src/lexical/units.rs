@@ -116,7 +116,9 @@ fn same_clause(clause: &str, chunk: &Passage) -> bool {
 
 const LETTERS: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی])";
 static ARTICLE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?:ماده|مادّه)\s*([0-9]+)(\s*مکرر(?:\s*([0-9]+))?)?|\barticle\s+([0-9]+)(\s+bis)?")
+    Regex::new(
+        r"(?:ماده|مادّه)\s*([0-9]+|واحده)(\s*مکرر(?:\s*([0-9]+))?)?|\barticle\s+([0-9]+)(\s+bis)?|\b(single\s+article)\b",
+    )
         .expect("a valid static pattern")
 });
 static NOTE: Lazy<Regex> = Lazy::new(|| {
@@ -205,8 +207,12 @@ pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
     let Some(a) = ARTICLE.captures(text) else {
         return top_level_clause(text);
     };
-    let english = a.get(4).is_some();
-    let mut article = canonical_number(a.get(1).or(a.get(4)).map_or("", |m| m.as_str()));
+    let english = a.get(4).is_some() || a.get(6).is_some();
+    // «ماده واحده», the one article of a short law (the structure reader numbers it so too).
+    let mut article = match a.get(6) {
+        Some(_) => "واحده".to_string(),
+        None => canonical_number(a.get(1).or(a.get(4)).map_or("", |m| m.as_str())),
+    };
     if a.get(2).is_some() {
         article.push_str(" مکرر");
         if let Some(n) = a.get(3) {
@@ -325,6 +331,16 @@ mod tests {
         assert_eq!(unit("تبصره ماده ۴").1, Some(String::new()));
         assert_eq!(unit("ماده ۱۰ مکرر ۱").0, "10 مکرر 1");
         assert_eq!(unit("ماده ۶ مکرر قانون پسماند").0, "6 مکرر");
+        assert_eq!(
+            unit("تبصره ۲ ماده واحده قانون الزام صنایع"),
+            (
+                "واحده".into(),
+                Some("2".into()),
+                None,
+                vec!["الزام".to_string(), "صنایع".to_string()]
+            )
+        );
+        assert_eq!(unit("the single article of the monitoring law").0, "واحده");
         assert_eq!(
             unit("ماده ۱۲ قانون هوای پاک چه می‌گوید؟").3,
             vec!["هوای".to_string(), "پاک".to_string()]
