@@ -13,16 +13,11 @@
 //! waits for it.
 
 // Every public item says what it is for; `cargo clippy -- -D warnings` makes this an error.
-// The modules marked `allow(missing_docs)` below still owe docs on fields and variants
-// (issue 18): the answer layer, the encoder and the vector store were being reworked on
-// other branches when the rest was documented.
 #![warn(missing_docs)]
 
-#[allow(missing_docs)]
 pub mod answer;
 pub mod cancel;
 pub mod cli;
-#[allow(missing_docs)]
 pub mod embed;
 pub mod engine;
 pub mod error;
@@ -36,7 +31,6 @@ pub mod search;
 pub mod server;
 pub mod text;
 pub mod ui;
-#[allow(missing_docs)]
 pub mod vector;
 
 pub use error::{Error, ErrorKind, Fault, Result};

@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 pub struct ChatMessage {
     /// "system", "user" or "assistant".
     pub role: String,
+    /// The message's text.
     pub content: String,
 }
 
 impl ChatMessage {
+    /// A message from `role` ("system", "user" or "assistant") saying `content`.
     pub fn new(role: &str, content: impl Into<String>) -> ChatMessage {
         ChatMessage {
             role: role.to_string(),
@@ -26,13 +28,20 @@ impl ChatMessage {
 /// A chat-completions request (the fields envkb uses; others are ignored when received).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
+    /// The model to ask for, by the server's name for it; empty when a received request
+    /// names none.
     #[serde(default)]
     pub model: String,
+    /// The conversation, oldest message first; the model replies to the last.
     pub messages: Vec<ChatMessage>,
+    /// The most tokens to generate; `None` leaves it to the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// Sampling temperature; `None` leaves it to the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    /// Whether to answer as a stream of Server-Sent Events ([`ChatChunk`]s) rather than one
+    /// [`ChatResponse`].
     #[serde(default)]
     pub stream: bool,
 }
@@ -40,16 +49,22 @@ pub struct ChatRequest {
 /// Token counts of a completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Usage {
+    /// Tokens in the prompt.
     pub prompt_tokens: u32,
+    /// Tokens generated.
     pub completion_tokens: u32,
+    /// Both together.
     pub total_tokens: u32,
 }
 
 /// One choice of a non-streamed completion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatChoice {
+    /// The choice's position (envkb asks for one, so 0).
     pub index: u32,
+    /// The generated message.
     pub message: ChatMessage,
+    /// Why generation stopped ("stop", "length", ...), if the server says.
     #[serde(default)]
     pub finish_reason: Option<String>,
 }
@@ -57,15 +72,21 @@ pub struct ChatChoice {
 /// A non-streamed completion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
+    /// The completion's id, as the server named it.
     #[serde(default)]
     pub id: String,
+    /// The object type, "chat.completion" by the protocol.
     #[serde(default)]
     pub object: String,
+    /// When the completion was made, in Unix seconds.
     #[serde(default)]
     pub created: u64,
+    /// The model that answered.
     #[serde(default)]
     pub model: String,
+    /// The generated alternatives; envkb reads the first.
     pub choices: Vec<ChatChoice>,
+    /// Token counts, if the server reports them.
     #[serde(default)]
     pub usage: Option<Usage>,
 }
@@ -73,8 +94,10 @@ pub struct ChatResponse {
 /// The new part of the assistant message in a streamed chunk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ChatDelta {
+    /// The speaker, sent in the first chunk only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The next piece of text, if this chunk carries any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
 }
@@ -82,8 +105,11 @@ pub struct ChatDelta {
 /// One choice of a streamed chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkChoice {
+    /// The choice this delta extends.
     pub index: u32,
+    /// The new text of the choice.
     pub delta: ChatDelta,
+    /// Why generation stopped, in the choice's last chunk; `None` before.
     #[serde(default)]
     pub finish_reason: Option<String>,
 }
@@ -91,14 +117,19 @@ pub struct ChunkChoice {
 /// One `data:` event of a streamed completion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatChunk {
+    /// The completion's id, the same in every chunk of one stream.
     #[serde(default)]
     pub id: String,
+    /// The object type, "chat.completion.chunk" by the protocol.
     #[serde(default)]
     pub object: String,
+    /// When the completion was started, in Unix seconds.
     #[serde(default)]
     pub created: u64,
+    /// The model that answers.
     #[serde(default)]
     pub model: String,
+    /// The choices this chunk extends.
     pub choices: Vec<ChunkChoice>,
 }
 

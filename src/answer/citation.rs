@@ -15,8 +15,11 @@ use crate::lexical::LexicalHit;
 pub struct Citation {
     /// The number used by the `[n]` marker in the answer, from 1.
     pub n: usize,
+    /// The cited document's id, to open or fetch the whole document.
     pub doc_id: String,
+    /// The cited passage's id (`doc_id#n`), whose stored text the offsets index.
     pub chunk_id: String,
+    /// The cited document's title, to show beside the number.
     pub title: String,
     /// Title > headings > article/clause, as stored with the chunk.
     pub breadcrumb: Vec<String>,
@@ -24,6 +27,7 @@ pub struct Citation {
     pub quote: String,
     /// Byte offsets of the quote in the stored chunk text (not in the source file).
     pub start: usize,
+    /// Byte offset just past the quote's last byte in the stored chunk text.
     pub end: usize,
     /// Source page of a PDF passage: a number, or `[first, last]` when it spans pages.
     #[serde(
@@ -65,13 +69,18 @@ impl Citation {
 /// A passage shown for further reading, without a claim that it answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeeAlso {
+    /// The document's id, to open it.
     pub doc_id: String,
+    /// The passage's id (`doc_id#n`).
     pub chunk_id: String,
+    /// The document's title, to show.
     pub title: String,
+    /// Title > headings > article/clause, so the reader sees where in the document it is.
     pub breadcrumb: Vec<String>,
 }
 
 impl SeeAlso {
+    /// The further-reading entry for a retrieved passage.
     pub fn of(hit: &LexicalHit) -> SeeAlso {
         SeeAlso {
             doc_id: hit.doc_id.clone(),

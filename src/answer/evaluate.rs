@@ -13,6 +13,7 @@ use super::Answer;
 /// can be applied afterwards (see [`summarize`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Judged {
+    /// The question's id in the question set, to find it in a report.
     pub id: String,
     /// The question has gold passages (else the corpus cannot answer it).
     pub answerable: bool,
@@ -23,7 +24,10 @@ pub struct Judged {
     /// Some gold answer appears in the answer text or the first citation's quote (as if
     /// the question were answered).
     pub hit: bool,
+    /// Citations the answer gave (0 when it abstained).
     pub citations: usize,
+    /// Of those, the ones citing one of the question's gold passages: the citation precision
+    /// numerator.
     pub relevant_citations: usize,
     /// Citation problems found by [`super::citation::check`] against the index.
     pub invalid: usize,
@@ -42,6 +46,7 @@ pub struct AnswerMetrics {
     pub abstained: f64,
     /// Citations that failed their check (a bug when not 0).
     pub invalid_citations: usize,
+    /// Questions judged, so the shares can be read as counts.
     pub queries: usize,
 }
 

@@ -102,13 +102,18 @@ pub struct Candidate {
     pub passage: usize,
     /// Byte span in the passage's stored text.
     pub start: usize,
+    /// Byte offset just past the sentence's end in the passage's stored text.
     pub end: usize,
     /// The sentence as shown in an answer: whitespace collapsed, footnote marks removed.
     pub display: String,
+    /// Share of the question terms that the sentence holds (see [`measure`]).
     pub lexical: f32,
     /// Word overlap with question terms weighted by their rarity among the candidates.
     pub weighted: f32,
+    /// Cosine of the sentence's vector with the question's; `None` when the model did not run.
     pub semantic: Option<f32>,
+    /// How likely the sentence answers: what ranks candidates and decides abstention (see
+    /// [`rescore`]).
     pub score: f32,
     /// The sentence goes on in the next candidate (it was cut for length).
     pub continues: bool,
@@ -146,6 +151,7 @@ pub fn overlap(analyzer: &Analyzer, terms: &HashSet<String>, text: &str) -> f32 
 pub struct Sentence {
     /// Byte span in the chunk's stored text.
     pub start: usize,
+    /// Byte offset just past the sentence's end in the chunk's stored text.
     pub end: usize,
     /// The sentence as shown in an answer: whitespace collapsed, footnote marks removed.
     pub display: String,
@@ -270,11 +276,15 @@ pub fn measure(
 
 /// What the features need to know about the question.
 pub struct QuestionContext<'a> {
+    /// The question's language.
     pub lang: Lang,
+    /// The kinds of answer the question asks for.
     pub asks: features::Asks,
+    /// The article, clause or note the question refers to directly, if any.
     pub lookup: &'a Lookup,
     /// Unit numbers the question names (see [`features::named_units`]).
     pub units: Vec<String>,
+    /// The question terms that count for overlap (see [`question_terms`]).
     pub terms: &'a HashSet<String>,
 }
 
@@ -368,8 +378,11 @@ pub fn cosines(question: &[f32], sentences: &[Vec<f32>]) -> Vec<f32> {
 /// One quote of an answer: a span of one passage, one or more consecutive candidates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quote {
+    /// Index of the quoted passage in the retrieved list.
     pub passage: usize,
+    /// Byte offset of the quote's start in the passage's stored text.
     pub start: usize,
+    /// Byte offset just past the quote's end there.
     pub end: usize,
     /// The quoted sentences as they read in the answer.
     pub display: String,

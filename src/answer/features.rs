@@ -17,26 +17,42 @@ use crate::text::Lang;
 /// The kinds of answer a question can ask for; a question may ask for several.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Asks {
+    /// Who is responsible or decides: an organisation, authority or person.
     pub who: bool,
+    /// When, how long or how often: a date, deadline or period.
     pub time: bool,
+    /// How much or how many.
     pub quantity: bool,
+    /// The penalty or sanction for a breach.
     pub penalty: bool,
+    /// What something is: a definition.
     pub definition: bool,
+    /// Which items, steps or requirements: a list.
     pub list: bool,
+    /// Whether something holds: a yes-or-no question, answered by a rule.
     pub yes_no: bool,
+    /// Where.
     pub place: bool,
 }
 
 /// What a sentence holds that could answer one of the [`Asks`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Holds {
+    /// A number, in digits or words.
     pub number: bool,
+    /// A period or deadline (a time word together with a number).
     pub duration: bool,
+    /// A sum of money (rials, tomans, dollars, euros).
     pub money: bool,
+    /// A penalty: prison, a fine, closure and the like.
     pub penalty: bool,
+    /// An organisation, authority or office that could be the "who".
     pub body: bool,
+    /// Definition wording ("means", «عبارت است از»).
     pub definition: bool,
+    /// Signs of an enumeration: a colon, several commas, "including".
     pub list: bool,
+    /// Obligation or prohibition wording ("shall", «موظف», «ممنوع»).
     pub obligation: bool,
     /// The sentence talks about the document itself ("this note does not quote ...").
     pub meta: bool,
@@ -267,28 +283,44 @@ pub const N_FEATURES: usize = FEATURE_NAMES.len();
 /// The facts about one candidate the features are built from.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Facts {
+    /// Cosine of the sentence with the question (0 without the model).
     pub cosine: f32,
+    /// The best cosine among all candidates, so a sentence is also judged against its rivals.
     pub best_cosine: f32,
+    /// The retrieval similarity of the sentence's passage with the question (0 when unknown).
     pub passage_similarity: f32,
     /// Rank of the passage in the retrieved list, from 0.
     pub passage_rank: usize,
+    /// Share of the question terms that the sentence holds.
     pub overlap: f32,
+    /// The best overlap among all candidates.
     pub best_overlap: f32,
     /// Overlap with each question term weighted by how rare it is among the candidates
     /// (a term every candidate shares, such as the law's name, tells them apart least).
     pub weighted_overlap: f32,
+    /// The best weighted overlap among all candidates.
     pub best_weighted_overlap: f32,
     /// Overlap of the sentence before it in the same passage: an answer often follows the
     /// sentence that restates the question's terms.
     pub previous_overlap: f32,
+    /// Overlap of the question terms with the passage's breadcrumb (title, headings, unit).
     pub breadcrumb_overlap: f32,
+    /// The question's language, if known.
     pub question_lang: Option<Lang>,
+    /// The sentence's language, if known: a sentence in the other language than the
+    /// question's gets its own features.
     pub sentence_lang: Option<Lang>,
+    /// Whether the passage is the unit the question names; `None` when it names none.
     pub in_named_unit: Option<bool>,
+    /// What the question asks for.
     pub asks: Asks,
+    /// What the sentence holds that could answer it.
     pub holds: Holds,
+    /// The sentence reads as a heading or title rather than a statement.
     pub heading: bool,
+    /// The sentence is the first candidate taken from its passage.
     pub first_in_passage: bool,
+    /// The sentence's length in characters (long sentences carry more, and more noise).
     pub chars: usize,
 }
 

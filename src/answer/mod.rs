@@ -43,18 +43,30 @@ use crate::text::{detect_lang, normalize_for_embedding, Lang};
 /// Errors of answering.
 #[derive(Debug, Error)]
 pub enum AnswerError {
+    /// The question is empty or only whitespace.
     #[error("empty question: type a question in Persian or English")]
     EmptyQuestion,
+    /// The question is longer than [`MAX_QUESTION_CHARS`]: a pasted document, not a question.
     #[error(
         "question too long ({chars} characters; the limit is {limit}): ask one short question"
     )]
-    QuestionTooLong { chars: usize, limit: usize },
+    QuestionTooLong {
+        /// The question's length in characters.
+        chars: usize,
+        /// The most characters a question may have.
+        limit: usize,
+    },
+    /// The text cannot be a question (control characters, no words, mostly symbols); holds
+    /// the reason, for the message.
     #[error("not a question: {0}; type a question in words")]
     NotAQuestion(&'static str),
+    /// Retrieval failed.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// The encoder failed while embedding the question or candidate sentences.
     #[error(transparent)]
     Embed(#[from] EmbedError),
+    /// The lexical index failed while reading passages.
     #[error(transparent)]
     Lexical(#[from] LexicalError),
     /// A citation failed its check: a bug in envkb, never shown as an answer.
@@ -120,7 +132,9 @@ pub struct AskOptions {
     /// training dumps, still prefers same-language sentences, and held-out answers did not
     /// gain (docs/BENCHMARKS.md).
     pub other_language: usize,
+    /// How many sentences the answer quotes and which join the best one.
     pub evidence: EvidenceConfig,
+    /// The thresholds below which the answer abstains.
     pub abstain: AbstainConfig,
     /// The evidence scorer: the shipped weights, or others under evaluation.
     pub scorer: std::sync::Arc<scorer::Scorer>,
@@ -144,10 +158,13 @@ impl Default for AskOptions {
 pub struct Answer {
     /// Sentences each followed by `[n]`, or the "not found" message.
     pub answer: String,
+    /// Whether the answer is the "not found" message: the evidence was too weak, or the
+    /// question names sources the knowledge base lacks.
     pub abstained: bool,
     /// The question's language, which is also the language of the "not found" message.
     #[schema(value_type = String, example = "fa")]
     pub lang: Lang,
+    /// The sources of the answer's `[n]` markers, one citation per number.
     pub citations: Vec<Citation>,
     /// Closest passages not cited (all of them when abstaining).
     pub see_also: Vec<SeeAlso>,
@@ -178,13 +195,25 @@ pub struct Answer {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum AnswerEvent {
     /// A piece of the language model's draft as it is generated, before the check.
-    Token { text: String },
+    Token {
+        /// The new piece of draft text.
+        text: String,
+    },
     /// More answer text, appended to what came before.
-    Delta { text: String },
+    Delta {
+        /// The new piece of checked answer text.
+        text: String,
+    },
     /// One citation, after the text that refers to it.
-    Citation { citation: Citation },
+    Citation {
+        /// The citation, numbered as its marker in the text.
+        citation: Citation,
+    },
     /// The complete answer (the same as [`ask`] returns).
-    Done { answer: Answer },
+    Done {
+        /// The whole answer, citations included.
+        answer: Answer,
+    },
 }
 
 /// Why an answer abstained when the question names laws or standards the knowledge base
@@ -250,7 +279,11 @@ fn emit(answer: &Answer, on_event: &mut dyn FnMut(AnswerEvent)) {
 
 /// The passages retrieved for a question and what retrieval warned about.
 pub struct Retrieved {
+    /// The retrieved passages, best first (passages of the other language, when asked
+    /// for, follow the rest).
     pub hits: Vec<SearchHit>,
+    /// Set when retrieval could not run the requested mode and fell back (no model files,
+    /// for example), to pass on to the user.
     pub warning: Option<String>,
     /// The article, clause or note the question names (from the query the search ran).
     pub lookup: Lookup,
@@ -314,11 +347,15 @@ pub fn retrieve(
 /// candidate sentences. [`compose`] turns it into an answer; the evaluation composes it
 /// again under other thresholds without re-running the model.
 pub struct Evidence {
+    /// The question's language, which the answer and its "not found" message use.
     pub lang: Lang,
+    /// The retrieved passages, in [`Retrieved::hits`] order; candidates refer to them by index.
     pub hits: Vec<SearchHit>,
+    /// The candidate sentences of the passages, scored.
     pub candidates: Vec<evidence::Candidate>,
     /// Whether sentences were scored by the model (else by word overlap only).
     pub scored_by_model: bool,
+    /// Retrieval's fallback warning, if any (see [`Retrieved::warning`]).
     pub warning: Option<String>,
     /// Candidate sentences the encoder ran on for this question (0 when the index stores
     /// every candidate's vector).

@@ -21,7 +21,9 @@ pub struct Scorer {
     pub fitted_on: String,
     /// Feature names in weight order; equal to [`FEATURE_NAMES`].
     pub features: Vec<String>,
+    /// One weight per feature, in [`FEATURE_NAMES`] order.
     pub weights: Vec<f32>,
+    /// The constant term of the logit.
     pub bias: f32,
     /// Probability of the best sentence below which an answer abstains.
     pub threshold: f32,
@@ -56,7 +58,9 @@ fn sigmoid(z: f32) -> f32 {
 /// One training example: a candidate's features and whether it holds a gold answer.
 #[derive(Debug, Clone, Copy)]
 pub struct Example {
+    /// The candidate's feature vector.
     pub x: [f32; N_FEATURES],
+    /// Whether the candidate holds a gold answer: the target the scorer learns.
     pub label: bool,
 }
 
@@ -65,7 +69,9 @@ pub struct Example {
 pub struct FitOptions {
     /// L2 penalty on the weights (not the bias), per example.
     pub l2: f32,
+    /// Passes over all examples.
     pub epochs: usize,
+    /// The step size of each weight update.
     pub learning_rate: f32,
     /// Weight of positive examples relative to negatives (answers are rare among sentences).
     pub positive_weight: f32,

@@ -29,7 +29,10 @@ pub fn chunk_sentence_inputs(text: &str) -> Vec<String> {
 
 /// Vectors for sentences, in their order, and how many of them the encoder had to make.
 pub struct SentenceVectors {
+    /// One vector per sentence asked for, in the same order.
     pub vectors: Vec<Vec<f32>>,
+    /// How many of them the encoder made now because the store lacked them (the cost the
+    /// store exists to save).
     pub embedded: usize,
 }
 

@@ -11,35 +11,65 @@ pub enum EmbedError {
     #[error(
         "no embedding model in {dir}: {reason} (run models/fetch.sh first, or set ENVKB_MODEL_DIR)"
     )]
-    ModelDirInvalid { dir: PathBuf, reason: String },
+    ModelDirInvalid {
+        /// The directory that was looked in.
+        dir: PathBuf,
+        /// What is missing or wrong there.
+        reason: String,
+    },
 
     /// A model file could not be read.
     #[error("cannot read model file {path}: {source}")]
     Io {
+        /// The file that failed.
         path: PathBuf,
+        /// The I/O error, kept as the source for the error chain.
         #[source]
         source: std::io::Error,
     },
 
     /// The packed weights file ends before the data its header promises.
     #[error("weights file {path} is truncated: {detail} (re-run models/fetch.sh)")]
-    TruncatedWeights { path: PathBuf, detail: String },
+    TruncatedWeights {
+        /// The weights file.
+        path: PathBuf,
+        /// What was cut short.
+        detail: String,
+    },
 
     /// The weights file is not in a format this engine understands, or is corrupt.
     #[error("weights file {path} is invalid: {detail}")]
-    InvalidWeights { path: PathBuf, detail: String },
+    InvalidWeights {
+        /// The weights file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
 
     /// The tokenizer file is not valid JSON for a tokenizer, or does not match the model.
     #[error("tokenizer {path} is invalid: {detail}")]
-    BadTokenizer { path: PathBuf, detail: String },
+    BadTokenizer {
+        /// The tokenizer file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
 
     /// An input text is empty or only whitespace (or invisible joiners such as ZWNJ).
     #[error("text #{index} is empty or only whitespace; nothing to embed")]
-    EmptyInput { index: usize },
+    EmptyInput {
+        /// The position of the empty text in the call's input, to tell the caller which.
+        index: usize,
+    },
 
     /// Tokenizing an input failed.
     #[error("cannot tokenize text #{index}: {detail}")]
-    Tokenize { index: usize, detail: String },
+    Tokenize {
+        /// The position of the failing text in the call's input, to tell the caller which.
+        index: usize,
+        /// The tokenizer's message.
+        detail: String,
+    },
 
     /// An invalid option (for example zero threads).
     #[error("invalid embedding option: {0}")]
@@ -48,8 +78,11 @@ pub enum EmbedError {
     /// A text is longer, in the model's tokens, than the caller allows.
     #[error("text #{index} is {tokens} tokens long for the model; the limit is {limit} tokens: send shorter text")]
     TooManyTokens {
+        /// The position of the long text in the call's input.
         index: usize,
+        /// The text's length in the model's tokens.
         tokens: usize,
+        /// The most tokens the caller allows per text.
         limit: usize,
     },
 
@@ -57,8 +90,11 @@ pub enum EmbedError {
     /// windows of the model's 512 positions.
     #[error("the input needs {windows} model windows of {window} tokens; the limit is {limit}: send fewer or shorter texts")]
     TooManyWindows {
+        /// Model windows the call's texts need.
         windows: usize,
+        /// Tokens per model window.
         window: usize,
+        /// The most windows the caller allows per call.
         limit: usize,
     },
 

@@ -34,14 +34,19 @@ pub const Q4_BLOCK_BYTES: usize = 18;
 /// Element type of a stored tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PackedDType {
+    /// Plain little-endian 32-bit floats, for tensors kept exact.
     F32,
+    /// 4-bit blocks of [`Q4_BLOCK`] weights sharing one f16 scale, [`Q4_BLOCK_BYTES`] bytes each:
+    /// the large matrices, at about a seventh of their f32 size.
     Q4_0,
 }
 
 /// One entry of the tensor directory.
 #[derive(Debug, Clone)]
 pub struct PackedTensor {
+    /// How the tensor's data is stored, which decides how it is read.
     pub dtype: PackedDType,
+    /// Number of values in the tensor (not bytes).
     pub elements: usize,
     offset: usize,
     len: usize,
@@ -49,7 +54,9 @@ pub struct PackedTensor {
 
 /// Bytes of a file: a memory map, or owned (files parsed from memory, in tests).
 pub enum FileBytes {
+    /// The whole file mapped into memory, so large weights are not copied.
     Mapped(memmap2::Mmap),
+    /// Bytes held in memory, for files parsed from a buffer.
     Owned(Vec<u8>),
 }
 
@@ -90,6 +97,7 @@ pub struct PackedFile {
     bytes: FileBytes,
     /// The open file when `bytes` is a map of it, for mapping single tensors.
     file: Option<std::fs::File>,
+    /// The encoder's shape (layers, width, heads, vocabulary) read from the file header.
     pub config: EncoderConfig,
     tensors: HashMap<String, PackedTensor>,
 }

@@ -46,7 +46,9 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// A window of a text: `prefix` tokens, then `body[start..end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// First body token of the window.
     pub start: usize,
+    /// One past the last body token of the window.
     pub end: usize,
 }
 

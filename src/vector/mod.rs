@@ -76,22 +76,43 @@ pub use sentences::{sentence_key, SentenceKey, SentenceSet, SentenceStore};
 /// Errors of the vector store.
 #[derive(Debug, Error)]
 pub enum VectorError {
+    /// A vector's length does not match the store's dimension: it came from another model
+    /// or a bug, and a dot product with it would be meaningless.
     #[error("vector has {found} dimensions, the store holds {expected}")]
-    Dim { expected: usize, found: usize },
+    Dim {
+        /// The store's dimension.
+        expected: usize,
+        /// The offered vector's length.
+        found: usize,
+    },
+    /// A vector holds a NaN or infinity, which would poison every score; holds the chunk id.
     #[error("the vector of chunk {0:?} has a NaN or infinite value")]
     NonFinite(String),
+    /// A vector is all zeros, so it cannot be normalised to unit length; holds the chunk id.
     #[error("the vector of chunk {0:?} is all zeros and has no direction")]
     Zero(String),
+    /// The chunk id is already stored: one chunk must have one row, or it would be found twice.
     #[error("chunk {0:?} is already in the vector store")]
     Duplicate(String),
+    /// The vector file's format version is not the one this build reads.
     #[error("the vector file {file} was written by an incompatible envkb (format {found}, expected {expected}); rebuild the index")]
     Format {
+        /// The vector file, to name in the message.
         file: PathBuf,
+        /// The format version the file declares.
         found: u32,
+        /// The format version this build reads and writes.
         expected: u32,
     },
+    /// The vector file fails a check (checksum, lengths, magic), so its rows cannot be trusted.
     #[error("the vector file {file} is damaged: {detail}; rebuild the index")]
-    Corrupt { file: PathBuf, detail: String },
+    Corrupt {
+        /// The vector file, to name in the message.
+        file: PathBuf,
+        /// Which check failed.
+        detail: String,
+    },
+    /// Reading or writing a vector file failed.
     #[error("vector file I/O failed: {0}")]
     Io(#[from] std::io::Error),
     /// The index was built without the model, so it has no vectors.
@@ -129,13 +150,19 @@ impl VectorError {
 /// What the store knows about a chunk besides its vector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkMeta {
+    /// The chunk's id (`doc_id#n`): what a hit returns and what removal looks up.
     pub chunk_id: String,
+    /// The document the chunk belongs to, so a re-index can drop a document's rows together.
     pub doc_id: String,
     /// blake3 of the exact text that was embedded: the embedding cache key.
     pub content_hash: [u8; 32],
+    /// The document's type, for the `doc_type` search filter.
     pub doc_type: String,
+    /// The chunk's language, for the language filter.
     pub lang: Lang,
+    /// The document's year, if known, for the year-range filter.
     pub year: Option<u32>,
+    /// The document's legal status, if known, for the status filter.
     pub status: Option<String>,
 }
 
@@ -161,6 +188,7 @@ pub enum Method {
 /// 0.99) takes over at 200k rows, where the scan would pass ~3.5 ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchOptions {
+    /// How top-k is computed; [`Method::Auto`] picks by store size.
     pub method: Method,
     /// [`Method::Auto`] builds and uses the inverted file from this many rows on.
     pub ann_threshold: usize,
@@ -230,18 +258,23 @@ impl VectorStore {
         }
     }
 
+    /// The length of every vector in the store.
     pub fn dim(&self) -> usize {
         self.dim
     }
 
+    /// Rows (chunks) stored.
     pub fn len(&self) -> usize {
         self.meta.len()
     }
 
+    /// Whether the store holds no rows.
     pub fn is_empty(&self) -> bool {
         self.meta.is_empty()
     }
 
+    /// The search settings in use, so a caller can change one and pass them back to
+    /// [`set_options`](Self::set_options).
     pub fn options(&self) -> SearchOptions {
         self.options
     }

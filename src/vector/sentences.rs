@@ -155,6 +155,7 @@ impl SentenceStore {
         })
     }
 
+    /// The length of every sentence vector in the file.
     pub fn dim(&self) -> usize {
         self.dim
     }
@@ -164,6 +165,7 @@ impl SentenceStore {
         self.count
     }
 
+    /// Whether the file holds no sentences.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
@@ -305,6 +307,7 @@ impl SentenceSet {
         })
     }
 
+    /// The length of every sentence vector in the set.
     pub fn dim(&self) -> usize {
         self.dim
     }
@@ -361,6 +364,7 @@ impl SentenceSet {
         self.live().len()
     }
 
+    /// Whether no recorded document uses any sentence, so nothing would be written.
     pub fn is_empty(&self) -> bool {
         self.docs.values().all(Vec::is_empty)
     }

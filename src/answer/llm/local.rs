@@ -104,6 +104,7 @@ pub enum Finish {
 }
 
 impl Finish {
+    /// The reason as the chat-completions protocol spells it (`finish_reason`).
     pub fn as_str(self) -> &'static str {
         match self {
             Finish::Stop => "stop",
@@ -115,8 +116,11 @@ impl Finish {
 /// A finished local completion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
+    /// The generated reply.
     pub text: String,
+    /// Token counts of the prompt and the reply.
     pub usage: Usage,
+    /// Why generation stopped.
     pub finish: Finish,
 }
 

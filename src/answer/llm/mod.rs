@@ -23,18 +23,46 @@ pub use remote::RemoteChat;
 /// Errors of the language models.
 #[derive(Debug, Error)]
 pub enum LlmError {
+    /// A flag or `ENVKB_LLM_*` setting is missing, conflicting or malformed.
     #[error("language model setting: {0}")]
     Config(String),
+    /// The local GGUF file cannot be read or loaded.
     #[error("cannot use the GGUF model {path}: {detail}")]
-    Model { path: PathBuf, detail: String },
+    Model {
+        /// The GGUF file.
+        path: PathBuf,
+        /// What went wrong with it.
+        detail: String,
+    },
+    /// The remote chat endpoint did not answer at all (connection refused, DNS, timeout).
     #[error("cannot reach the chat endpoint {url}: {detail}; is the server running, and is the URL its /v1 base?")]
-    Unreachable { url: String, detail: String },
+    Unreachable {
+        /// The endpoint that was tried.
+        url: String,
+        /// The transport's message.
+        detail: String,
+    },
+    /// The remote chat endpoint answered with an error or a reply that is not a completion.
     #[error("the chat endpoint {url} failed: {detail}")]
-    Remote { url: String, detail: String },
+    Remote {
+        /// The endpoint that failed.
+        url: String,
+        /// Its status or the problem with its reply.
+        detail: String,
+    },
+    /// The prompt leaves no room for the reply in the local model's context.
     #[error("the prompt is {tokens} tokens long; this model takes at most {limit}")]
-    PromptTooLong { tokens: usize, limit: usize },
+    PromptTooLong {
+        /// The prompt's length in the model's tokens.
+        tokens: usize,
+        /// The longest prompt that fits with the requested reply.
+        limit: usize,
+    },
+    /// A chat request to the local endpoint cannot be served as sent (no messages, an
+    /// unknown role, only empty text, bad limits).
     #[error("bad chat request: {0}")]
     BadRequest(String),
+    /// The local model failed while tokenizing or generating.
     #[error("generation failed: {0}")]
     Generation(String),
 }
@@ -74,12 +102,18 @@ pub trait Generator {
 pub enum LlmConfig {
     /// An OpenAI-compatible server: base URL (up to and including `/v1`), model, key.
     Remote {
+        /// The server's base URL, up to and including `/v1`.
         url: String,
+        /// The model name to send in each request.
         model: String,
+        /// The API key, sent as a bearer token; `None` for servers that need none.
         key: Option<String>,
     },
     /// A local GGUF file.
-    Local { gguf: PathBuf },
+    Local {
+        /// The GGUF model file.
+        gguf: PathBuf,
+    },
 }
 
 /// Shows everything but the key, so a configuration can be logged.
@@ -152,6 +186,7 @@ impl LlmConfig {
 pub enum Llm {
     /// Boxed: the loaded model is large next to a client.
     Local(Box<LocalModel>),
+    /// A client of an OpenAI-compatible server.
     Remote(RemoteChat),
 }
 
