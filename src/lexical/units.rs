@@ -43,6 +43,16 @@ pub struct UnitRequest {
     pub law_words: Vec<String>,
     /// The query names the unit in English ("article 6"), so the note is in English.
     pub english: bool,
+    /// The kind of document the query names before the name, when Persian: «قانون» or
+    /// «آیین‌نامه» (normalized, as [`name_words`] writes them). A law and its regulation
+    /// share most of their name, so the kind tells them apart.
+    pub kind: Option<String>,
+}
+
+/// The kind word of a law-name match, when it is one that titles start with.
+fn kind_of(matched: &str) -> Option<String> {
+    let w = name_words(matched).concat();
+    matches!(w.as_str(), "قانون" | "آییننامه").then_some(w)
 }
 
 impl UnitRef {
@@ -232,8 +242,8 @@ pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
     let clause = CLAUSE
         .captures(text)
         .map(|c| canonical_number(c.get(1).or(c.get(2)).map_or("", |m| m.as_str())).to_lowercase());
-    let law_words = LAW
-        .find(text)
+    let law = LAW.find(text);
+    let law_words = law
         .map(|m| {
             let rest = &text[m.end()..];
             let end = LAW_END.find(rest).map_or(rest.len(), |e| e.start());
@@ -248,6 +258,7 @@ pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
         },
         law_words,
         english,
+        kind: law.and_then(|m| kind_of(m.as_str())),
     })
 }
 
@@ -269,6 +280,7 @@ fn top_level_clause(text: &str) -> Option<UnitRequest> {
         },
         law_words: name_words(&rest[..end]),
         english,
+        kind: kind_of(law.as_str()),
     })
 }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::fusion::Fused;
 use crate::lexical::units::name_words;
-use crate::lexical::{LexicalError, LexicalHit, LexicalIndex, Lookup, UnitRef};
+use crate::lexical::{LexicalError, LexicalHit, LexicalIndex, Lookup, UnitRef, UnitRequest};
 
 /// What a look-up resolved to.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -54,13 +54,30 @@ pub(crate) const MIN_TITLE_MATCH: f32 = 0.6;
 /// Most chunks put first for one look-up (a long unit is split into several).
 const MAX_PINNED: usize = 6;
 
+/// What a title whose first word is another kind of document than the query names
+/// («آیین‌نامه ...» for «ماده ۲ قانون پسماند») keeps of its match: a regulation repeats its
+/// law's name, and the query said which of the two it wants.
+const OTHER_KIND: f32 = 0.7;
+
+/// How well `title` matches the query's law name and kind ([`title_match`], lowered by
+/// [`OTHER_KIND`] when the title starts with the other kind word).
+fn named_match(req: &UnitRequest, title: &str) -> f32 {
+    let score = title_match(&req.law_words, title);
+    let first = name_words(title).into_iter().next();
+    let title_kind = first.filter(|w| w == "قانون" || w == "آییننامه");
+    match (&req.kind, title_kind) {
+        (Some(want), Some(got)) if *want != got => score * OTHER_KIND,
+        _ => score,
+    }
+}
+
 /// The documents a query's law name names, best match first (ties all kept).
-fn named_documents(index: &LexicalIndex, law_words: &[String]) -> Vec<String> {
+fn named_documents(index: &LexicalIndex, req: &UnitRequest) -> Vec<String> {
     let mut scored: Vec<(f32, usize, &String)> = index
         .manifest()
         .documents
         .iter()
-        .map(|(id, d)| (title_match(law_words, &d.title), d.title.len(), id))
+        .map(|(id, d)| (named_match(req, &d.title), d.title.len(), id))
         .filter(|(s, _, _)| *s >= MIN_TITLE_MATCH)
         .collect();
     let Some(best) = scored.iter().map(|s| s.0).reduce(f32::max) else {
@@ -171,7 +188,7 @@ pub fn resolve(
     let named = if req.law_words.is_empty() {
         Vec::new()
     } else {
-        named_documents(index, &req.law_words)
+        named_documents(index, req)
     };
     let top_level = req.unit.article.is_empty();
     let all = match &req.unit.clause {

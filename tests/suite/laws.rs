@@ -1,5 +1,6 @@
 //! Law pages as law sites and gazettes publish them (tests/fixtures/laws: made-up laws in
-//! real layouts, as Markdown, text, HTML and PDF): the real binary indexes the folder,
+//! real layouts, as Markdown, text, HTML and PDF; a single-article law and markers stretched
+//! with tatweel among them): the real binary indexes the folder,
 //! structural look-ups land on the exact article, تبصره or بند in lexical and hybrid mode,
 //! a missing article gives the not-found note, and every breadcrumb over the fixtures and
 //! the shipped corpus is clean (no emphasis or heading marks, no word cut in half).
@@ -139,6 +140,18 @@ fn titles_come_from_the_content() {
     );
     assert_eq!(title("hava-pak"), "قانون هوای پاک شهرهای نمونه");
     assert_eq!(title("talab"), "قانون حفاظت از تالاب‌های نمونه");
+    assert_eq!(
+        title("ab-zirzamini"),
+        "قانون حفاظت از منابع آب زیرزمینی نمونه"
+    );
+    assert_eq!(
+        title("payesh-dudkesh"),
+        "قانون نمونه الزام کارگاه‌ها به پایش برخط دودکش"
+    );
+    assert_eq!(
+        title("pasmand-azmayeshgah"),
+        "آیین‌نامه نمونه پسماند آزمایشگاه‌ها"
+    );
 }
 
 fn hit_units(r: &serde_json::Value) -> (String, String, Option<String>) {
@@ -165,7 +178,7 @@ fn lookups_land_on_the_exact_unit_and_missing_articles_get_a_note() {
         json(&index, &all)
     };
     let report = m(&["index", laws().to_str().unwrap(), "--json"]);
-    assert_eq!(report["documents"], 5, "{report}");
+    assert_eq!(report["documents"], 8, "{report}");
     let cases = [
         ("تبصره ۲ ماده ۲ قانون هوای پاک", "hava-pak", "2", "تبصره ۲"),
         ("بند ب ماده ۱ قانون هوای پاک", "hava-pak", "1", "بند «ب»"),
@@ -269,7 +282,7 @@ fn lookups_land_on_the_exact_unit_and_missing_articles_get_a_note() {
             "--queries",
             queries.to_str().unwrap(),
         ]);
-        assert_eq!(e["queries"], 50, "{e}");
+        assert_eq!(e["queries"], 60, "{e}");
         assert!(e["recall@1"].as_f64().unwrap() >= 0.98, "{mode}: {e}");
     }
 }
@@ -338,7 +351,10 @@ fn a_single_article_law_and_stretched_markers_are_looked_up_by_unit() {
     let h = first("ماده ۳ آیین‌نامه پسماند آزمایشگاه");
     assert_eq!(h["article"], "3", "{h}");
     assert!(h["clause"].is_null(), "{h}");
-    assert!(h["snippet"].as_str().unwrap().contains("خودروی مجاز"), "{h}");
+    assert!(
+        h["snippet"].as_str().unwrap().contains("خودروی مجاز"),
+        "{h}"
+    );
     let h = first("ماده ۲ آیین‌نامه پسماند آزمایشگاه");
     assert!(h["snippet"].as_str().unwrap().contains("بی‌اثرسازی"), "{h}");
 }
