@@ -150,6 +150,64 @@ const ORDINALS: [(&str, &str); 10] = [
     ("پنجم", "5"),
 ];
 
+/// A Persian ordinal number in words, as a constitution numbers its principles («اصل
+/// پنجاهم»، «اصل صد و پنجاه و ششم») and older laws their articles («ماده اول»): cardinal
+/// parts joined by «و», then an ordinal. Longer words come first where one starts another.
+pub const ORDINAL_WORDS: &str = r"(?:(?:صد|دویست|سیصد|بیست|سی|چهل|پنجاه|شصت|هفتاد|هشتاد|نود|یازده|دوازده|سیزده|چهارده|پانزده|شانزده|هفده|هجده|هیجده|نوزده|ده|یک|دو|سه|چهار|پنج|شش|هفت|هشت|نه)[\s\u{200C}]+و[\s\u{200C}]+)*(?:یکم|اول|دوم|سوم|چهارم|پنجم|ششم|هفتم|هشتم|نهم|یازدهم|دوازدهم|سیزدهم|چهاردهم|پانزدهم|شانزدهم|هفدهم|هجدهم|هیجدهم|نوزدهم|دهم|بیستم|سی[\s\u{200C}]?ام|سیم|چهلم|پنجاهم|شصتم|هفتادم|هشتادم|نودم|صدم|دویستم)";
+
+/// The value of a number written as Persian ordinal words ([`ORDINAL_WORDS`]): «چهل و نهم»
+/// is 49. `None` when a part is not a number word.
+pub fn ordinal_number(words: &str) -> Option<u32> {
+    const CARDINALS: [(&str, u32); 31] = [
+        ("یک", 1),
+        ("دو", 2),
+        ("سه", 3),
+        ("چهار", 4),
+        ("پنج", 5),
+        ("شش", 6),
+        ("هفت", 7),
+        ("هشت", 8),
+        ("نه", 9),
+        ("ده", 10),
+        ("یازده", 11),
+        ("دوازده", 12),
+        ("سیزده", 13),
+        ("چهارده", 14),
+        ("پانزده", 15),
+        ("شانزده", 16),
+        ("هفده", 17),
+        ("هجده", 18),
+        ("هیجده", 18),
+        ("نوزده", 19),
+        ("بیست", 20),
+        ("سی", 30),
+        ("چهل", 40),
+        ("پنجاه", 50),
+        ("شصت", 60),
+        ("هفتاد", 70),
+        ("هشتاد", 80),
+        ("نود", 90),
+        ("صد", 100),
+        ("دویست", 200),
+        ("سیصد", 300),
+    ];
+    let cardinal = |w: &str| CARDINALS.iter().find(|(c, _)| *c == w).map(|(_, v)| *v);
+    let words = words.replace('\u{200C}', " ").replace("سی ام", "سیام");
+    let parts: Vec<&str> = words.split_whitespace().filter(|w| *w != "و").collect();
+    let (last, rest) = parts.split_last()?;
+    let mut total = 0;
+    for w in rest {
+        total += cardinal(w)?;
+    }
+    let ordinal = match *last {
+        "اول" => 1,
+        "سوم" => 3,
+        "سیم" | "سیام" => 30,
+        w => cardinal(w.strip_suffix('م')?)?,
+    };
+    Some(total + ordinal)
+}
+
 static HEADING: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$").expect("a valid static pattern"));
 
@@ -157,7 +215,7 @@ static HEADING: Lazy<Regex> =
 /// line, where «ماده ۶ وظایف ...» is prose; also a space in a heading).
 fn article_re(end: &str) -> Regex {
     Regex::new(&format!(
-        r"^(?:ماده|مادّه|مادۀ|مادهٔ){S}*(?P<num>{NUM}|واحده)(?P<rep>{S}*مکرر(?:{S}*(?P<repn>{NUM}))?)?(?:{S}*(?:\((?P<am1>[^()]{{1,60}})\)|(?P<am2>اصلاحی|الحاقی|منسوخ|منسوخه)))?{S}*(?P<end>{end})"
+        r"^(?P<kw>ماده|مادّه|مادۀ|مادهٔ|اصل){S}*\(?{S}*(?P<num>{NUM}|واحده|{ORDINAL_WORDS}){S}*\)?(?P<rep>{S}*مکرر(?:{S}*(?P<repn>{NUM}))?)?(?:{S}*(?:\((?P<am1>[^()]{{1,60}})\)|(?P<am2>اصلاحی|الحاقی|منسوخ|منسوخه)))?{S}*(?P<end>{end})"
     ))
     .expect("a valid static pattern")
 }
@@ -177,7 +235,7 @@ static EN_ARTICLE: Lazy<Regex> = Lazy::new(|| {
 });
 fn note_re(end: &str) -> Regex {
     Regex::new(&format!(
-        r"^تبصره(?:{S}*(?P<num>{NUM})|{S}+(?P<ord>یک|اول|دوم|دو|سوم|سه|چهارم|چهار|پنجم|پنج)\b)?(?:{S}*\((?P<am1>[^()]{{1,60}})\))?{S}*(?:{end})"
+        r"^تبصره(?:{S}*\({S}*(?P<pnum>{NUM}){S}*\)|{S}*(?P<num>{NUM})|{S}+(?P<ord>یک|اول|دوم|دو|سوم|سه|چهارم|چهار|پنجم|پنج)\b)?(?:{S}*\((?P<am1>[^()]{{1,60}})\))?{S}*(?:{end})"
     ))
     .expect("a valid static pattern")
 }
@@ -376,8 +434,16 @@ struct ArticleMatch {
 fn article_match(re: &Regex, text: &str) -> Option<ArticleMatch> {
     let c = re.captures(text)?;
     let num_raw = c["num"].to_string();
-    let mut number = canonical_number(&num_raw);
-    let mut label = format!("ماده {num_raw}");
+    let mut number = match ordinal_number(&num_raw) {
+        Some(n) => n.to_string(),
+        None => canonical_number(&num_raw),
+    };
+    let keyword = if &c["kw"] == "اصل" {
+        "اصل"
+    } else {
+        "ماده"
+    };
+    let mut label = format!("{keyword} {num_raw}");
     if c.name("rep").is_some() {
         number.push_str(" مکرر");
         label.push_str(" مکرر");
@@ -437,7 +503,7 @@ fn en_article_match(re: &Regex, text: &str) -> Option<ArticleMatch> {
 
 /// The note number of a «تبصره» match: digits, an ordinal word, or "" when unnumbered.
 fn note_number(c: &regex::Captures<'_>) -> (String, String) {
-    if let Some(n) = c.name("num") {
+    if let Some(n) = c.name("num").or_else(|| c.name("pnum")) {
         return (canonical_number(n.as_str()), n.as_str().to_string());
     }
     if let Some(o) = c.name("ord") {
@@ -657,6 +723,20 @@ mod tests {
     }
 
     #[test]
+    fn ordinal_words_are_numbers() {
+        assert_eq!(ordinal_number("پنجاهم"), Some(50));
+        assert_eq!(ordinal_number("چهل و نهم"), Some(49));
+        assert_eq!(ordinal_number("صد و هفتاد و هفتم"), Some(177));
+        assert_eq!(ordinal_number("اول"), Some(1));
+        assert_eq!(ordinal_number("سوم"), Some(3));
+        assert_eq!(ordinal_number("دوازدهم"), Some(12));
+        assert_eq!(ordinal_number("سی\u{200C}ام"), Some(30));
+        assert_eq!(ordinal_number("بیست و یکم"), Some(21));
+        assert_eq!(ordinal_number("سبز"), None);
+        assert_eq!(ordinal_number("۱۲"), None);
+    }
+
+    #[test]
     fn law_site_formatting_of_article_markers() {
         let n = |l: &str| article_of(l).map(|a| a.1);
         assert_eq!(n("**ماده ۱-** متن ماده"), Some("1".into()));
@@ -669,6 +749,17 @@ mod tests {
         assert_eq!(n("مـــاده ۳ـ متن"), Some("3".into()));
         assert_eq!(n("**مـاده ۱۲** - متن"), Some("12".into()));
         assert_eq!(n("ماده واحده ـ متن"), Some("واحده".into()));
+        // Parenthesized numbers, and ordinal words as a constitution numbers its principles.
+        assert_eq!(n("ماده (۱) ـ متن"), Some("1".into()));
+        assert_eq!(n("ماده ( 12 ): متن"), Some("12".into()));
+        assert_eq!(n("اصل پنجاهم ـ متن"), Some("50".into()));
+        assert_eq!(n("اصل چهل و نهم ـ متن"), Some("49".into()));
+        assert_eq!(n("اصل صد و پنجاه و ششم ـ متن"), Some("156".into()));
+        assert_eq!(n("ماده اول ـ متن"), Some("1".into()));
+        assert_eq!(n("ماده دوم مکرر ـ متن"), Some("2 مکرر".into()));
+        // Prose that starts with the word is not a marker.
+        assert_eq!(n("اصل آلوده‌کننده می‌پردازد در این قانون آمده است."), None);
+        assert_eq!(n("ماده دوم این قانون را ببینید."), None);
         assert_eq!(n("ماده ۴ – متن"), Some("4".into()));
         assert_eq!(n("ماده ۴: متن"), Some("4".into()));
         assert_eq!(n("ماده۸ - متن"), Some("8".into()));

@@ -15,7 +15,9 @@ use regex::Regex;
 
 use super::query::Lookup;
 use super::{LexicalHit, LexicalIndex, Passage, Result};
-use crate::ingest::structure::{canonical_number, clause_letter_twin};
+use crate::ingest::structure::{
+    canonical_number, clause_letter_twin, ordinal_number, ORDINAL_WORDS,
+};
 use crate::text::normalize;
 
 /// A unit of a law named by a query or a gold reference: the one place that decides
@@ -125,10 +127,12 @@ fn same_clause(clause: &str, chunk: &Passage) -> bool {
 }
 
 const LETTERS: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی])";
+/// «ماده ۱۲»، «ماده (۱۲)»، «ماده اول»، «اصل ۵۰»، «اصل پنجاهم» (a constitution's principles are
+/// its articles), "article 12", "article 3 bis", "the single article".
 static ARTICLE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(
-        r"(?:ماده|مادّه)\s*([0-9]+|واحده)(\s*مکرر(?:\s*([0-9]+))?)?|\barticle\s+([0-9]+)(\s+bis)?|\b(single\s+article)\b",
-    )
+    Regex::new(&format!(
+        r"(?:ماده|مادّه|اصل)\s*\(?\s*([0-9]+|واحده|{ORDINAL_WORDS}\b)\s*\)?(\s*مکرر(?:\s*([0-9]+))?)?|\barticle\s+([0-9]+)(\s+bis)?|\b(single\s+article)\b",
+    ))
         .expect("a valid static pattern")
 });
 static NOTE: Lazy<Regex> = Lazy::new(|| {
@@ -223,6 +227,14 @@ pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
         Some(_) => "واحده".to_string(),
         None => canonical_number(a.get(1).or(a.get(4)).map_or("", |m| m.as_str())),
     };
+    // «اصل اول» is also "the first principle" of a course; read an ordinal as a unit only
+    // when the query names a law too («اصل پنجاهم قانون اساسی»).
+    if let Some(n) = a.get(1).and_then(|m| ordinal_number(m.as_str())) {
+        if !LAW.is_match(text) {
+            return top_level_clause(text);
+        }
+        article = n.to_string();
+    }
     if a.get(2).is_some() {
         article.push_str(" مکرر");
         if let Some(n) = a.get(3) {
@@ -353,6 +365,13 @@ mod tests {
             )
         );
         assert_eq!(unit("the single article of the monitoring law").0, "واحده");
+        assert_eq!(unit("اصل ۵۰ قانون اساسی").0, "50");
+        assert_eq!(unit("اصل پنجاهم قانون اساسی").0, "50");
+        assert_eq!(unit("تبصره ۱ ماده (۳) قانون پسماند").0, "3");
+        assert_eq!(unit("ماده دوم قانون پسماند").0, "2");
+        // Without a law's name an ordinal is a word: «اصل اول» of a course, «ماده اولیه».
+        assert!(read_request(&normalize("اصل اول مدیریت کیفیت چیست")).is_none());
+        assert!(read_request(&normalize("ماده اولیه قانون پسماند")).is_none());
         assert_eq!(
             unit("ماده ۱۲ قانون هوای پاک چه می‌گوید؟").3,
             vec!["هوای".to_string(), "پاک".to_string()]
