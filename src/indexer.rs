@@ -480,7 +480,11 @@ fn index_one(
                 file.doc_id, existing.path
             ));
         }
-        if existing.hash == hash && existing_path == path {
+        // Same bytes, same place, cut by today's structure reader: nothing to do.
+        if existing.hash == hash
+            && existing_path == path
+            && existing.structure >= crate::ingest::structure::STRUCTURE_VERSION
+        {
             ids_this_run.insert(file.doc_id.clone());
             return Ok(None);
         }

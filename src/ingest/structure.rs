@@ -126,6 +126,13 @@ pub fn canonical_number(raw: &str) -> String {
         .to_string()
 }
 
+/// Version of the structure reader, recorded with each indexed document: bumped when law
+/// markers are read differently enough that a document's units change, so the next `index`
+/// reads such documents again although their files are unchanged. 1: «ماده واحده» in
+/// queries, markers stretched with tatweel, parenthesized numbers, articles and principles
+/// («اصل») numbered in words.
+pub const STRUCTURE_VERSION: u32 = 1;
+
 const NUM: &str = r"[0-9۰-۹٠-٩]+";
 const LETTER: &str = r"(?:الف|[بپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیكي])";
 /// Space in a marker: blanks, the zero-width non-joiner and the stand-in for emphasis.

@@ -89,6 +89,13 @@ pub struct DocEntry {
     pub chunks: u32,
     /// Size of its text in bytes.
     pub bytes: u64,
+    /// The structure reader's version it was cut with
+    /// ([`crate::ingest::structure::STRUCTURE_VERSION`]); 0 in indexes written before the
+    /// version was recorded. An older one makes the next `index` read the file again even
+    /// though its bytes are unchanged, so a better reading of law markers reaches documents
+    /// already indexed without rebuilding the index.
+    #[serde(default)]
+    pub structure: u32,
 }
 
 /// The set of indexed documents.

@@ -84,6 +84,7 @@ impl IndexSession<'_> {
                 status: doc.meta.status.clone(),
                 chunks: doc.chunks.len() as u32,
                 bytes: doc.text.len() as u64,
+                structure: crate::ingest::structure::STRUCTURE_VERSION,
             },
         );
         Ok(())

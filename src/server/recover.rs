@@ -112,6 +112,7 @@ mod tests {
             status: None,
             chunks: 1,
             bytes: bytes.len() as u64,
+            structure: crate::ingest::structure::STRUCTURE_VERSION,
         }
     }
 

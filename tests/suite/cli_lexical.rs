@@ -143,6 +143,34 @@ fn reindex_updates_changed_files_and_drops_deleted_ones() {
         json(&ws.index(), &["stats", "--json"])["chunks"],
         stats0["chunks"]
     );
+    // A document cut by an older structure reader (its manifest entry says so; indexes from
+    // before the version was recorded have none) is read again although its file is the same.
+    let manifest = std::fs::read_dir(ws.index())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("manifest-") && name.ends_with(".json")
+        })
+        .expect("a manifest file");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let entry = m["documents"]["fa/note"].as_object_mut().unwrap();
+    assert_eq!(
+        entry["structure"],
+        envkb::ingest::structure::STRUCTURE_VERSION
+    );
+    entry.remove("structure");
+    std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+    let again = ws.index_kb();
+    assert_eq!(
+        (again["indexed"].as_u64(), again["unchanged"].as_u64()),
+        (Some(1), Some(3)),
+        "{again}"
+    );
+    let again = ws.index_kb();
+    assert_eq!(again["unchanged"].as_u64(), Some(4), "{again}");
     // Edit one file, delete another.
     std::fs::write(
         ws.kb().join("fa/note.txt"),
