@@ -143,28 +143,15 @@ const SEP: &str = r"(?:[:：\-–—ـ)\u{1F}]|\.(?:\s|$))";
 /// Stands in for an emphasis run (`**`, `__`) so it separates like punctuation.
 const EMPH: char = '\u{1F}';
 
-/// Persian ordinal words a تبصره may be numbered with («تبصره یک»، «تبصره دوم»).
-const ORDINALS: [(&str, &str); 10] = [
-    ("یک", "1"),
-    ("اول", "1"),
-    ("دو", "2"),
-    ("دوم", "2"),
-    ("سه", "3"),
-    ("سوم", "3"),
-    ("چهار", "4"),
-    ("چهارم", "4"),
-    ("پنج", "5"),
-    ("پنجم", "5"),
-];
-
 /// A Persian ordinal number in words, as a constitution numbers its principles («اصل
 /// پنجاهم»، «اصل صد و پنجاه و ششم») and older laws their articles («ماده اول»): cardinal
 /// parts joined by «و», then an ordinal. Longer words come first where one starts another.
 pub const ORDINAL_WORDS: &str = r"(?:(?:صد|دویست|سیصد|بیست|سی|چهل|پنجاه|شصت|هفتاد|هشتاد|نود|یازده|دوازده|سیزده|چهارده|پانزده|شانزده|هفده|هجده|هیجده|نوزده|ده|یک|دو|سه|چهار|پنج|شش|هفت|هشت|نه)[\s\u{200C}]+و[\s\u{200C}]+)*(?:یکم|اول|دوم|سوم|چهارم|پنجم|ششم|هفتم|هشتم|نهم|یازدهم|دوازدهم|سیزدهم|چهاردهم|پانزدهم|شانزدهم|هفدهم|هجدهم|هیجدهم|نوزدهم|دهم|بیستم|سی[\s\u{200C}]?ام|سیم|چهلم|پنجاهم|شصتم|هفتادم|هشتادم|نودم|صدم|دویستم)";
 
-/// The value of a number written as Persian ordinal words ([`ORDINAL_WORDS`]): «چهل و نهم»
-/// is 49. `None` when a part is not a number word.
-pub fn ordinal_number(words: &str) -> Option<u32> {
+/// The value of a number written in Persian words, ordinal ([`ORDINAL_WORDS`]: «چهل و نهم»
+/// is 49) or cardinal («تبصره دو»). `None` when a part is not a number word. The one
+/// reader of number words, for articles, principles and notes alike.
+pub fn number_words(words: &str) -> Option<u32> {
     const CARDINALS: [(&str, u32); 31] = [
         ("یک", 1),
         ("دو", 2),
@@ -210,7 +197,7 @@ pub fn ordinal_number(words: &str) -> Option<u32> {
         "اول" => 1,
         "سوم" => 3,
         "سیم" | "سیام" => 30,
-        w => cardinal(w.strip_suffix('م')?)?,
+        w => cardinal(w).or_else(|| cardinal(w.strip_suffix('م')?))?,
     };
     Some(total + ordinal)
 }
@@ -441,7 +428,7 @@ struct ArticleMatch {
 fn article_match(re: &Regex, text: &str) -> Option<ArticleMatch> {
     let c = re.captures(text)?;
     let num_raw = c["num"].to_string();
-    let mut number = match ordinal_number(&num_raw) {
+    let mut number = match number_words(&num_raw) {
         Some(n) => n.to_string(),
         None => canonical_number(&num_raw),
     };
@@ -514,11 +501,8 @@ fn note_number(c: &regex::Captures<'_>) -> (String, String) {
         return (canonical_number(n.as_str()), n.as_str().to_string());
     }
     if let Some(o) = c.name("ord") {
-        let n = ORDINALS
-            .iter()
-            .find(|(w, _)| *w == o.as_str())
-            .map_or("", |(_, d)| d);
-        return (n.to_string(), o.as_str().to_string());
+        let n = number_words(o.as_str()).map_or(String::new(), |n| n.to_string());
+        return (n, o.as_str().to_string());
     }
     (String::new(), String::new())
 }
@@ -730,17 +714,18 @@ mod tests {
     }
 
     #[test]
-    fn ordinal_words_are_numbers() {
-        assert_eq!(ordinal_number("پنجاهم"), Some(50));
-        assert_eq!(ordinal_number("چهل و نهم"), Some(49));
-        assert_eq!(ordinal_number("صد و هفتاد و هفتم"), Some(177));
-        assert_eq!(ordinal_number("اول"), Some(1));
-        assert_eq!(ordinal_number("سوم"), Some(3));
-        assert_eq!(ordinal_number("دوازدهم"), Some(12));
-        assert_eq!(ordinal_number("سی\u{200C}ام"), Some(30));
-        assert_eq!(ordinal_number("بیست و یکم"), Some(21));
-        assert_eq!(ordinal_number("سبز"), None);
-        assert_eq!(ordinal_number("۱۲"), None);
+    fn number_words_are_numbers() {
+        assert_eq!(number_words("پنجاهم"), Some(50));
+        assert_eq!(number_words("چهل و نهم"), Some(49));
+        assert_eq!(number_words("صد و هفتاد و هفتم"), Some(177));
+        assert_eq!(number_words("اول"), Some(1));
+        assert_eq!(number_words("سوم"), Some(3));
+        assert_eq!(number_words("دوازدهم"), Some(12));
+        assert_eq!(number_words("سی\u{200C}ام"), Some(30));
+        assert_eq!(number_words("بیست و یکم"), Some(21));
+        assert_eq!(number_words("سه"), Some(3));
+        assert_eq!(number_words("سبز"), None);
+        assert_eq!(number_words("۱۲"), None);
     }
 
     #[test]

@@ -15,9 +15,7 @@ use regex::Regex;
 
 use super::query::Lookup;
 use super::{LexicalHit, LexicalIndex, Passage, Result};
-use crate::ingest::structure::{
-    canonical_number, clause_letter_twin, ordinal_number, ORDINAL_WORDS,
-};
+use crate::ingest::structure::{canonical_number, clause_letter_twin, number_words, ORDINAL_WORDS};
 use crate::text::normalize;
 
 /// A unit of a law named by a query or a gold reference: the one place that decides
@@ -51,9 +49,10 @@ pub struct UnitRequest {
     pub kind: Option<String>,
 }
 
-/// The kind word of a law-name match, when it is one that titles start with.
-fn kind_of(matched: &str) -> Option<String> {
-    let w = name_words(matched).concat();
+/// The kind word of a law-name match or of a title's first word, when it is one that
+/// titles start with («قانون», «آیین‌نامه»), as [`name_words`] writes it.
+pub(crate) fn kind_of(text: &str) -> Option<String> {
+    let w = name_words(text).concat();
     matches!(w.as_str(), "قانون" | "آییننامه").then_some(w)
 }
 
@@ -193,17 +192,6 @@ const FILLER: &[&str] = &[
     "in",
 ];
 
-fn ordinal(word: &str) -> &'static str {
-    match word {
-        "یک" | "اول" => "1",
-        "دوم" => "2",
-        "سوم" => "3",
-        "چهارم" => "4",
-        "پنجم" => "5",
-        _ => "",
-    }
-}
-
 /// Words of a name, normalized, ZWNJ-joined parts written together, filler removed.
 pub(crate) fn name_words(text: &str) -> Vec<String> {
     normalize(text)
@@ -229,7 +217,7 @@ pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
     };
     // «اصل اول» is also "the first principle" of a course; read an ordinal as a unit only
     // when the query names a law too («اصل پنجاهم قانون اساسی»).
-    if let Some(n) = a.get(1).and_then(|m| ordinal_number(m.as_str())) {
+    if let Some(n) = a.get(1).and_then(|m| number_words(m.as_str())) {
         if !LAW.is_match(text) {
             return top_level_clause(text);
         }
@@ -248,7 +236,10 @@ pub(super) fn read_request(text: &str) -> Option<UnitRequest> {
         c.get(1)
             .or(c.get(3))
             .map(|m| m.as_str().to_string())
-            .or_else(|| c.get(2).map(|m| ordinal(m.as_str()).to_string()))
+            .or_else(|| {
+                c.get(2)
+                    .map(|m| number_words(m.as_str()).map_or(String::new(), |n| n.to_string()))
+            })
             .unwrap_or_default()
     });
     let clause = CLAUSE

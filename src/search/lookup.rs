@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::fusion::Fused;
-use crate::lexical::units::name_words;
+use crate::lexical::units::{kind_of, name_words};
 use crate::lexical::{LexicalError, LexicalHit, LexicalIndex, Lookup, UnitRef, UnitRequest};
 
 /// What a look-up resolved to.
@@ -28,10 +28,14 @@ pub struct Resolution {
 /// How well a title matches the law's words: each word found whole counts 1, found as
 /// the start of a title word («پسماند» in «پسماندهای») 0.8; divided by the word count.
 pub(crate) fn title_match(law_words: &[String], title: &str) -> f32 {
+    words_match(law_words, &name_words(title))
+}
+
+/// [`title_match`] against a title already cut into [`name_words`].
+fn words_match(law_words: &[String], title_words: &[String]) -> f32 {
     if law_words.is_empty() {
         return 0.0;
     }
-    let title_words = name_words(title);
     let got: f32 = law_words
         .iter()
         .map(|w| {
@@ -62,9 +66,9 @@ const OTHER_KIND: f32 = 0.7;
 /// How well `title` matches the query's law name and kind ([`title_match`], lowered by
 /// [`OTHER_KIND`] when the title starts with the other kind word).
 fn named_match(req: &UnitRequest, title: &str) -> f32 {
-    let score = title_match(&req.law_words, title);
-    let first = name_words(title).into_iter().next();
-    let title_kind = first.filter(|w| w == "قانون" || w == "آییننامه");
+    let title_words = name_words(title);
+    let score = words_match(&req.law_words, &title_words);
+    let title_kind = title_words.first().and_then(|w| kind_of(w));
     match (&req.kind, title_kind) {
         (Some(want), Some(got)) if *want != got => score * OTHER_KIND,
         _ => score,

@@ -316,24 +316,15 @@ fn a_clause_at_the_top_of_a_policy_is_found_by_its_number_and_the_document_name(
     assert!(crumb.contains("بند ۲"), "{r}");
 }
 
-/// A short law of one article («ماده واحده») with its notes, as plain text (made-up text).
-const SINGLE_ARTICLE: &str = "قانون نمونه الزام کارگاه‌ها به پایش برخط دودکش\n\nماده واحده ـ کارگاه‌های مشمول باید ظرف یک سال دستگاه پایش برخط دودکش را نصب و به سامانه ملی وصل کنند.\nتبصره ۱ـ فهرست کارگاه‌های مشمول را سازمان هر سال منتشر می‌کند.\nتبصره ۲ـ هزینه نصب از محل عوارض آلایندگی پرداخت‌شدنی است.\n";
-
-/// A regulation page whose article markers are stretched with tatweel for display, one
-/// in bold and one in a styled span (made-up text).
-const STRETCHED: &str = "<html><head><title>آیین‌نامه نمونه پسماند آزمایشگاه</title></head><body>\n<h1>آیین‌نامه نمونه پسماند آزمایشگاه</h1>\n<p><strong>مـاده ۱</strong>ـ پسماند شیمیایی در ظرف برچسب‌دار نگه داشته می‌شود.</p>\n<p>مـــاده ۲ - آزمایشگاه مسئول بی‌اثرسازی پسماند در محل است.</p>\n<p>مـــاده ۳ـ حمل پسماند بی‌اثرشده با خودروی مجاز انجام می‌شود.</p>\n</body></html>\n";
-
 #[test]
 fn a_single_article_law_and_stretched_markers_are_looked_up_by_unit() {
+    // The fixtures payesh-dudkesh.txt («ماده واحده» and its notes) and
+    // pasmand-azmayeshgah.html (markers stretched with tatweel, in bold and in a span).
     let dir = tempfile::tempdir().unwrap();
-    let kb = dir.path().join("kb");
-    std::fs::create_dir_all(&kb).unwrap();
-    std::fs::write(kb.join("single-article.txt"), SINGLE_ARTICLE).unwrap();
-    std::fs::write(kb.join("lab-waste.html"), STRETCHED).unwrap();
     let index = dir.path().join("index");
     json(
         &index,
-        &["--no-model", "index", kb.to_str().unwrap(), "--json"],
+        &["--no-model", "index", laws().to_str().unwrap(), "--json"],
     );
     let first = |q: &str| -> serde_json::Value {
         let r = json(
@@ -352,7 +343,7 @@ fn a_single_article_law_and_stretched_markers_are_looked_up_by_unit() {
     assert_eq!(h["article"], "3", "{h}");
     assert!(h["clause"].is_null(), "{h}");
     assert!(
-        h["snippet"].as_str().unwrap().contains("خودروی مجاز"),
+        h["snippet"].as_str().unwrap().contains("خودروی دارای مجوز"),
         "{h}"
     );
     let h = first("ماده ۲ آیین‌نامه پسماند آزمایشگاه");

@@ -19,7 +19,7 @@ use envkb::ingest::IngestLimits;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::util::fixtures;
+use super::util::{fixtures, FuzzRun};
 
 /// One load must end within this (debug build) or it counts as a hang.
 const SLOW: Duration = Duration::from_secs(20);
@@ -157,14 +157,7 @@ fn mutate(rng: &mut ChaCha8Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
 #[test]
 #[ignore = "bounded fuzz loop; run on demand (see the module docs)"]
 fn mutation_fuzz() {
-    let secs: u64 = std::env::var("ENVKB_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    let seed: u64 = std::env::var("ENVKB_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let FuzzRun { secs, seed } = FuzzRun::from_env();
     let dir = fixtures().join("pdf");
     let seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap()

@@ -29,7 +29,7 @@ use envkb::ingest::{load_document_with, ChunkLimits, Document, FoundFile, Ingest
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::util::fixtures;
+use super::util::{fixtures, FuzzRun};
 
 /// One input must be loaded and checked within this (debug build) or it counts as a hang.
 const SLOW: Duration = Duration::from_secs(10);
@@ -558,14 +558,7 @@ fn reset_peak() -> bool {
 }
 
 fn fuzz(target: Target) {
-    let secs: u64 = std::env::var("ENVKB_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    let seed: u64 = std::env::var("ENVKB_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let FuzzRun { secs, seed } = FuzzRun::from_env();
     let seeds = seeds(target);
     let found: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-found");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -114,3 +114,29 @@ pub fn models_dir() -> String {
     );
     dir.to_string_lossy().into_owned()
 }
+
+/// How long a bounded fuzz loop runs and where its random choices start: `ENVKB_FUZZ_SECS`
+/// (60 by default) and `ENVKB_FUZZ_SEED` (1), shared by every fuzz target so a run is
+/// repeated the same way for each.
+pub struct FuzzRun {
+    /// Seconds the loop runs.
+    pub secs: u64,
+    /// Seed of its random choices.
+    pub seed: u64,
+}
+
+impl FuzzRun {
+    /// The settings from the environment, or the defaults.
+    pub fn from_env() -> FuzzRun {
+        let var = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(default)
+        };
+        FuzzRun {
+            secs: var("ENVKB_FUZZ_SECS", 60),
+            seed: var("ENVKB_FUZZ_SEED", 1),
+        }
+    }
+}
