@@ -422,28 +422,33 @@ pub fn gather(engine: &Engine, question: &str, opts: &AskOptions) -> Result<Evid
             "the model is unavailable ({why}); evidence was chosen by word overlap only"
         ));
     }
-    let titles: Vec<&str> = engine
-        .index
-        .manifest()
-        .documents
-        .values()
-        .map(|d| d.title.as_str())
-        .collect();
-    let passages: Vec<String> = retrieved
-        .hits
-        .iter()
-        .map(|h| {
-            format!(
-                "{} {} {}",
-                h.hit.title,
-                h.hit.breadcrumb.join(" "),
-                h.hit.text
-            )
-        })
-        .collect();
-    let missing_sources = sources::missing_sources(question, &titles, &passages)
-        .map(|m| m.into_iter().map(|s| s.name).collect())
-        .unwrap_or_default();
+    // Most questions name no law or standard: only those read the titles and passages.
+    let named = sources::named_sources(question);
+    let missing_sources = if named.is_empty() {
+        Vec::new()
+    } else {
+        let titles = engine
+            .index
+            .manifest()
+            .documents
+            .values()
+            .map(|d| d.title.as_str());
+        let passages: Vec<String> = retrieved
+            .hits
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} {} {}",
+                    h.hit.title,
+                    h.hit.breadcrumb.join(" "),
+                    h.hit.text
+                )
+            })
+            .collect();
+        sources::missing(named, titles, &passages)
+            .map(|m| m.into_iter().map(|s| s.name).collect())
+            .unwrap_or_default()
+    };
     let mut ev = Evidence {
         lang,
         hits: retrieved.hits,

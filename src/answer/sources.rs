@@ -172,7 +172,8 @@ pub fn named_sources(question: &str) -> Vec<NamedSource> {
     }
     for c in STANDARD.captures_iter(&text) {
         let Some(n) = c.get(1) else { continue };
-        let digits = ascii_digits(n.as_str());
+        // Normalized: the digits are ASCII already.
+        let digits = n.as_str().to_string();
         out.push(NamedSource {
             name: format!("ISO {digits}"),
             key: Key::Standard(digits),
@@ -183,35 +184,25 @@ pub fn named_sources(question: &str) -> Vec<NamedSource> {
 
 /// The form text is searched in: normalized, ZWNJ removed, lower case, spaces collapsed.
 fn searchable(text: &str) -> String {
-    ascii_digits(&normalize(text).replace('\u{200C}', "").to_lowercase())
+    normalize(text)
+        .replace('\u{200C}', "")
+        .to_lowercase()
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn ascii_digits(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
-            _ => c,
-        })
-        .collect()
-}
-
 impl NamedSource {
     /// Whether a document title or a retrieved passage (`passages`: each one's title,
     /// breadcrumb and text) holds this source.
-    fn present(&self, titles: &[&str], passages: &[String]) -> bool {
+    fn present<'a>(&self, mut titles: impl Iterator<Item = &'a str>, passages: &[String]) -> bool {
         match &self.key {
             Key::Standard(n) => {
-                titles.iter().any(|t| searchable(t).contains(n.as_str()))
+                titles.any(|t| searchable(t).contains(n.as_str()))
                     || passages.iter().any(|t| searchable(t).contains(n.as_str()))
             }
             Key::Law { keyword, words } => {
-                if titles
-                    .iter()
-                    .any(|t| title_match(words, t) >= MIN_TITLE_MATCH)
-                {
+                if titles.any(|t| title_match(words, t) >= MIN_TITLE_MATCH) {
                     return true;
                 }
                 // The name as a phrase: the keyword with the name's first two words,
@@ -235,16 +226,16 @@ impl NamedSource {
     }
 }
 
-/// The sources `question` names when every one of them is missing from the knowledge
-/// base (`titles`: every indexed document's title; `passages`: what retrieval found, each
-/// as its title, breadcrumb and text); `None` when it names none or any of them is there.
-pub fn missing_sources(
-    question: &str,
-    titles: &[&str],
+/// The `named` sources (from [`named_sources`]) when every one of them is missing from
+/// the knowledge base (`titles`: every indexed document's title; `passages`: what
+/// retrieval found, each as its title, breadcrumb and text); `None` when none is named or
+/// any of them is there.
+pub fn missing<'a>(
+    named: Vec<NamedSource>,
+    titles: impl Iterator<Item = &'a str> + Clone,
     passages: &[String],
 ) -> Option<Vec<NamedSource>> {
-    let named = named_sources(question);
-    if named.is_empty() || named.iter().any(|s| s.present(titles, passages)) {
+    if named.is_empty() || named.iter().any(|s| s.present(titles.clone(), passages)) {
         return None;
     }
     Some(named)
@@ -253,6 +244,10 @@ pub fn missing_sources(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn missing_sources(q: &str, titles: &[&str], passages: &[String]) -> Option<Vec<NamedSource>> {
+        missing(named_sources(q), titles.iter().copied(), passages)
+    }
 
     fn names(q: &str) -> Vec<String> {
         named_sources(q).into_iter().map(|s| s.name).collect()
