@@ -346,7 +346,7 @@ fn clean(line: &str) -> (String, bool) {
 }
 
 /// Marker words a page may stretch with tatweel for display («مـــاده ۳»، «تبـصره»).
-const KEYWORDS: [&str; 6] = ["ماده", "مادّه", "تبصره", "بند", "فصل", "بخش"];
+const KEYWORDS: [&str; 7] = ["ماده", "مادّه", "اصل", "تبصره", "بند", "فصل", "بخش"];
 
 /// The line with tatweel dropped from its first word when that word is a marker keyword
 /// stretched for display. Only there: elsewhere a tatweel is often the separator after a
@@ -747,6 +747,7 @@ mod tests {
         assert_eq!(n("اصل پنجاهم ـ متن"), Some("50".into()));
         assert_eq!(n("اصل چهل و نهم ـ متن"), Some("49".into()));
         assert_eq!(n("اصل صد و پنجاه و ششم ـ متن"), Some("156".into()));
+        assert_eq!(n("اصـــل پنجاهم ـ متن"), Some("50".into()));
         assert_eq!(n("ماده اول ـ متن"), Some("1".into()));
         assert_eq!(n("ماده دوم مکرر ـ متن"), Some("2 مکرر".into()));
         // Prose that starts with the word is not a marker.
