@@ -13,7 +13,9 @@
 //! gold answer string. Candidates of unanswerable questions are all negatives. The
 //! threshold is the lowest probability at which each unanswerable training set gets at most
 //! `--max-false` false answers, capped where more than `--max-abstain` of the answerable
-//! questions would abstain; the curve is printed to stderr.
+//! questions would abstain; the curve is printed to stderr. `--listwise W` adds the
+//! per-question ranking loss at weight W (`FitOptions::listwise`); the dumps come from
+//! `scripts/answer_dumps.sh`.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -76,6 +78,7 @@ fn main() {
     let mut max_false = 0.05f32;
     let mut max_abstain = 0.10f32;
     let mut l2 = 1e-3f32;
+    let mut listwise = 0f32;
     let mut into: Option<bool> = None;
     let mut args = std::env::args().skip(1);
     let mut names = BTreeMap::new();
@@ -90,6 +93,7 @@ fn main() {
                 max_abstain = args.next().and_then(|v| v.parse().ok()).expect("a number")
             }
             "--l2" => l2 = args.next().and_then(|v| v.parse().ok()).expect("a number"),
+            "--listwise" => listwise = args.next().and_then(|v| v.parse().ok()).expect("a number"),
             path => {
                 let is_answerable = into.expect("name --answerable or --unanswerable first");
                 let qs = read(path, is_answerable);
@@ -122,9 +126,15 @@ fn main() {
     );
     let opts = FitOptions {
         l2,
+        listwise,
         ..FitOptions::default()
     };
-    let (weights, bias) = fit(&examples, &opts);
+    let questions: Vec<Vec<Example>> = answerable
+        .iter()
+        .chain(&unanswerable)
+        .map(|q| q.candidates.clone())
+        .collect();
+    let (weights, bias) = fit(&questions, &opts);
     let mut scorer = scorer_from(weights, bias, 0.5, "");
     eprintln!("log loss {:.4}", log_loss(&scorer, &examples));
     // Per question: the best probability and whether that sentence holds the answer.
