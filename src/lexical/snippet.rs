@@ -85,9 +85,18 @@ pub fn snippet_and_terms(
         }
     }
     let first = matches[best.0];
-    // Start a little before the first match, on a word edge.
+    // The window's last match: when the text from its very beginning already reaches it,
+    // the snippet starts there, so an article is shown from its marker («ماده ۳ـ ...»)
+    // rather than from a word cut out of its first line.
+    let last_to = matches[best.0..]
+        .iter()
+        .take_while(|n| n.to <= first.from + max_bytes)
+        .map(|n| n.to)
+        .max()
+        .unwrap_or(first.to);
+    // Else start a little before the first match, on a word edge.
     let lead = floor_char(body, first.from.saturating_sub(max_bytes / 6));
-    let start = if lead == 0 {
+    let start = if lead == 0 || last_to <= max_bytes {
         0
     } else {
         body[lead..first.from]
@@ -169,5 +178,20 @@ mod tests {
         let (s, matched) = snippet_and_terms(&a, "کوتاه و بی‌ربط", &terms(&a, "water"), 240);
         assert_eq!(s.text, "کوتاه و بی‌ربط");
         assert!(s.highlights.is_empty() && matched.is_empty());
+    }
+
+    #[test]
+    fn an_article_whose_matches_fit_the_window_is_shown_from_its_marker() {
+        let a = Analyzer::default();
+        let body = "ماده٣ـ سازمان حفاظت محیط زیست فهرست چشمه‌های معدنی کشور را هر پنج سال یک بار به‌روز می‌کند و نتیجه را در پایگاه خود منتشر می‌سازد تا همه ببینند.";
+        assert!(body.len() > 240);
+        let (s, _) = snippet_and_terms(&a, body, &terms(&a, "چشمه معدنی"), 240);
+        assert!(s.text.starts_with("ماده٣ـ سازمان"), "{}", s.text);
+        assert!(s.marked("[", "]").contains("[معدنی]"), "{}", s.text);
+        // Matches far from the opening still get a window around them.
+        let long = format!("ماده ۹ـ {} آب چشمه معدنی", "واژه ".repeat(200));
+        let (s, _) = snippet_and_terms(&a, &long, &terms(&a, "چشمه معدنی"), 240);
+        assert!(!s.text.starts_with("ماده"), "{}", s.text);
+        assert!(s.marked("[", "]").contains("[چشمه]"), "{}", s.text);
     }
 }
